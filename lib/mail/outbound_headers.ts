@@ -15,9 +15,11 @@ export const MAX_DISPLAY_NAME_CHARS = 100;
 
 // C0/C1 controls, DEL, Unicode line/paragraph separators, NEL, and the zero-width / bidi
 // formatting characters that only serve to disguise text.
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const UNSAFE_CHARS =
-  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+// deno-lint-ignore no-control-regex
+const UNSAFE_CHARS = new RegExp(
+  "[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff]",
+  "g",
+);
 
 /** A single-line header value: every control character becomes a space, whitespace collapses. */
 export function safeHeaderValue(v: string): string {
