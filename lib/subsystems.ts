@@ -1,0 +1,4 @@
+/**
+ * Registers the subsystems every WarmDesk process runs. Imported by main.ts and by tests that
+ * want the full app; each module pushes its factory into SUBSYSTEMS.
+ */
