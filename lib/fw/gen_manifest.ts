@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 const MODULE = /\.(tsx|ts|jsx|js|mts|mjs)$/;
 const SKIP = /(_test\.\w+|\.d\.ts)$/;
 
-async function listModules(dir: string, prefix: string): Promise<string[]> {
+/** Module files under `dir` as manifest keys (`prefix` + relative path), unsorted. */
+export async function listModules(dir: string, prefix: string): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });

@@ -198,7 +198,8 @@ export function buildRouteTable(manifest: Manifest): RouteTable {
       }
     });
     const route = "/" + shown.join("/");
-    const norm = "/" + shown.map((s) => (s.startsWith(":") ? ":" : s)).join("/");
+    const norm = "/" + shown.map((s) => (s.endsWith("*") ? "*" : s.startsWith(":") ? ":" : s))
+      .join("/");
     const clash = seen.get(norm);
     if (clash) throw new Error(`${key} and ${clash} both route ${route}`);
     seen.set(norm, key);
