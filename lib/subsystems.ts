@@ -1,4 +1,5 @@
 /**
  * Registers the subsystems every WarmDesk process runs. Imported by main.ts and by tests that
- * want the full app; each module pushes its factory into SUBSYSTEMS.
+ * want the full app; each module pushes its factory into SUBSYSTEMS when imported.
  */
+import "./queue.ts";
