@@ -236,11 +236,11 @@ function cidsReferenced(html: string): Set<string> {
   const re = /cid:([^"'\s)>]+)/gi;
   let m: RegExpExecArray | null;
   while ((m = re.exec(html)) !== null && out.size < MAX_ATTACHMENTS * 2) {
-    let id = m[1].replace(/^<|>$/g, "");
+    let id = m[1];
     try {
       id = decodeURIComponent(id);
     } catch { /* keep as is */ }
-    out.add(id.toLowerCase());
+    out.add(id.trim().replace(/^<|>$/g, "").toLowerCase());
   }
   return out;
 }

@@ -19,6 +19,31 @@ import { convert } from "html-to-text";
 
 /** Largest HTML string handed to html-to-text; longer input is cut (bounds work). */
 export const MAX_HTML_TO_TEXT_CHARS = 4 * 1024 * 1024;
+/** Largest HTML string sanitized; longer input is cut (sanitizing runs at about 3 MB/s). */
+export const MAX_HTML_CHARS = 8 * 1024 * 1024;
+/**
+ * Deepest tag nesting kept. htmlparser2 (under sanitize-html and html-to-text) is quadratic
+ * in nesting depth: 100k nested divs (1 MB) took 16 s. Deeper HTML is reduced to its text.
+ */
+export const MAX_HTML_DEPTH = 500;
+
+const VOID_TAGS = new Set(
+  "area base br col embed hr img input link meta param source track wbr".split(" "),
+);
+
+/** Approximate tag nesting depth (implied closes count as open); stops past `limit`. */
+function exceedsDepth(html: string, limit: number): boolean {
+  const re = /<(\/?)([a-z][a-z0-9-]*)\b[^<>]*?(\/?)>/gi;
+  let depth = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(html)) !== null) {
+    if (m[1] === "/") depth = Math.max(0, depth - 1);
+    else if (m[3] !== "/" && !VOID_TAGS.has(m[2].toLowerCase())) {
+      if (++depth > limit) return true;
+    }
+  }
+  return false;
+}
 
 const ALLOWED_TAGS = (
   "a abbr address b bdi bdo big blockquote br caption center cite code col colgroup dd del " +
@@ -90,14 +115,11 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
   disallowedTagsMode: "discard",
   transformTags: {
     a: (tagName, attribs) => {
-      const out: Record<string, string> = {
-        ...attribs,
-        rel: "noopener noreferrer",
-        target: "_blank",
-      };
+      const { rel: _rel, target: _target, ...rest } = attribs;
+      const out: Record<string, string> = { ...rest };
       // Relative and fragment links would navigate inside the app itself.
       if (out.href !== undefined && !LINK_URL.test(out.href.trim())) delete out.href;
-      return { tagName, attribs: out };
+      return { tagName, attribs: { ...out, rel: "noopener noreferrer", target: "_blank" } };
     },
     img: (tagName, attribs) => {
       const out = { ...attribs };
@@ -116,7 +138,12 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
  */
 export function sanitizeEmailHtml(html: string): string {
   if (typeof html !== "string" || html === "") return "";
-  return sanitizeHtml(html, SANITIZE_OPTIONS);
+  let input = html.length > MAX_HTML_CHARS ? html.slice(0, MAX_HTML_CHARS) : html;
+  if (exceedsDepth(input, MAX_HTML_DEPTH)) {
+    // Hostile nesting: keep the text (entities stay escaped), drop every tag.
+    input = input.replace(/<[^<>]*>?/g, " ");
+  }
+  return sanitizeHtml(input, { ...SANITIZE_OPTIONS, nestingLimit: MAX_HTML_DEPTH });
 }
 
 function escapeAttr(v: string): string {
@@ -149,6 +176,7 @@ export function rewriteCidUrls(html: string, map: Record<string, string>): strin
     try {
       decoded = decodeURIComponent(id);
     } catch { /* keep the raw id */ }
+    decoded = decoded.trim().replace(/^<|>$/g, "");
     if (Object.hasOwn(map, decoded)) return map[decoded];
     return lower.get(decoded.toLowerCase());
   };
@@ -177,5 +205,7 @@ const TEXT_OPTIONS = {
 /** Plain text for an HTML body (html-to-text, no word wrap, images and scripts skipped). */
 export function htmlToText(html: string): string {
   if (typeof html !== "string" || html === "") return "";
-  return convert(html, TEXT_OPTIONS).trim();
+  // Cut here rather than let html-to-text do it: it warns on the console when it cuts.
+  const input = html.length > MAX_HTML_TO_TEXT_CHARS ? html.slice(0, MAX_HTML_TO_TEXT_CHARS) : html;
+  return convert(input, TEXT_OPTIONS).trim();
 }
