@@ -41,8 +41,9 @@ export const MAX_MIME_DEPTH = 50;
 export const MAX_RFC822_DEPTH = 3;
 /** Most attachments kept; the rest are dropped and counted in `attachmentsDropped`. */
 export const MAX_ATTACHMENTS = 1000;
-/** Default byte budget of {@link headerBlock}. */
-export const DEFAULT_HEADER_BLOCK_BYTES = 256 * 1024;
+/** Default byte budget of {@link headerBlock}: the same as the full parse, so that both see
+ * the same Message-ID. */
+export const DEFAULT_HEADER_BLOCK_BYTES = MAX_HEADER_BYTES;
 
 /** A mailbox: `email` lowercased and trimmed, `name` decoded and on one line ("" if none). */
 export interface Address {
