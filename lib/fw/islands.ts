@@ -84,7 +84,7 @@ function Slot(props: { id: number; children?: ComponentChildren }) {
   return h(
     InsideIsland.Provider,
     { value: false },
-    h("x-slot", { "data-slot": String(props.id), style: "display:contents" }, props.children),
+    h("x-slot", { "data-slot": String(props.id) }, props.children),
   );
 }
 
@@ -117,7 +117,9 @@ function boundaryFor(component: AnyComponent): AnyComponent {
       { value: true },
       h(
         "x-island",
-        { "data-name": info.name, "data-props-index": String(index), style: "display:contents" },
+        // No style attribute: a strict CSP (style-src 'self') would block and report it.
+        // The client runtime sets display:contents through CSSOM, which CSP allows.
+        { "data-name": info.name, "data-props-index": String(index) },
         direct(component, rendered),
       ),
     );

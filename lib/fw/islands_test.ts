@@ -78,7 +78,7 @@ Deno.test("[fw islands] top-level islands are marked, nested ones are not, JSX c
   assert.deepEqual(markers, ["counter#0", "forms/box.Box#1", "counter#2"]);
   assert.match(
     html,
-    /<x-slot data-slot="0" style="display:contents"><p>server only<\/p><x-island data-name="counter"/,
+    /<x-slot data-slot="0"><p>server only<\/p><x-island data-name="counter"/,
   );
   assert.match(html, /<script type="module" nonce="n&#34;1">/);
   const script = scriptOf(html);

@@ -8,12 +8,17 @@ import { type ComponentType, h, hydrate } from "preact";
 import { unflatten } from "devalue";
 import { revivers } from "./revive.ts";
 
+/** Markers must not box their content; set through CSSOM because CSP may forbid style="". */
+function contents(el: Element | null) {
+  if (el instanceof HTMLElement) el.style.display = "contents";
+}
+
 function Slot(props: { id: number; html: string }) {
   // During hydration Preact leaves dangerouslySetInnerHTML alone, so the server HTML
   // (and any islands inside it) stays as rendered.
   return h("x-slot", {
     "data-slot": String(props.id),
-    style: "display:contents",
+    ref: contents,
     dangerouslySetInnerHTML: { __html: props.html },
   });
 }
@@ -29,6 +34,7 @@ export function boot(components: Record<string, ComponentType<any>>, flatProps: 
   const slots = new Map<number, string>();
   for (const el of document.querySelectorAll("x-slot[data-slot]")) {
     slots.set(Number(el.getAttribute("data-slot")), el.innerHTML);
+    contents(el);
   }
   const all = unflatten(
     flatProps as never,
@@ -41,6 +47,7 @@ export function boot(components: Record<string, ComponentType<any>>, flatProps: 
       console.error(`[fw] island "${name}" was not sent to this page`);
       continue;
     }
+    contents(el);
     const props = all[Number(el.dataset.propsIndex)] ?? {};
     try {
       hydrate(h(component, props), el);
