@@ -30,7 +30,9 @@ export async function errorResponse(ctx: Context<State>): Promise<Response> {
   if (ctx.url.pathname.startsWith("/api/")) {
     const body: Record<string, unknown> = { error: v.message, code: v.code };
     const extra = err as { field?: string; retryAfter?: number };
-    if (extra?.field) body.field = extra.field;
+    const field = extra?.field ??
+      (v.code === "invalid_field" ? /^([\w.]+):/.exec(v.message)?.[1] : undefined);
+    if (field) body.field = field;
     const headers: Record<string, string> = {};
     if (extra?.retryAfter) headers["retry-after"] = String(extra.retryAfter);
     if (
