@@ -186,7 +186,7 @@ export function createApp<State>(manifest: Manifest, opts: AppOptions<State>): A
     const scope = notFoundFor(table, ctx.url.pathname);
     if (!scope) return null;
     const render = renderer(scope.key, scope.module, scope.layouts);
-    ctx.render = (data, init) => render(ctx, data, { status: 404, ...init });
+    ctx.render = (data, init) => render(ctx, data, { ...init, status: init?.status ?? 404 });
     const h = scope.module.handler;
     if (typeof h === "function") return answer(ctx, h as Handler<unknown>, 404);
     return ctx.render();
@@ -199,14 +199,15 @@ export function createApp<State>(manifest: Manifest, opts: AppOptions<State>): A
     ctx: Context<unknown>,
   ) => {
     const status = statusOf(err);
-    if (status >= 500) logError(ctx.req, err);
     ctx.error = err;
+    const h = scope?.module.handler;
+    // An _error handler owns logging; without one the framework logs server errors itself
+    if (status >= 500 && typeof h !== "function") logError(ctx.req, err);
     let res: Response;
     try {
-      const h = scope?.module.handler;
       if (scope && typeof h === "function") {
         const render = renderer(scope.key, scope.module, scope.layouts);
-        ctx.render = (data, init) => render(ctx, data, { status, ...init });
+        ctx.render = (data, init) => render(ctx, data, { ...init, status: init?.status ?? status });
         res = await answer(ctx, h as Handler<unknown>, status);
       } else if (status === 404 && notFoundFor(table, ctx.url.pathname)) {
         res = await notFoundPage(ctx)!;

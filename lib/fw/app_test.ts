@@ -162,6 +162,11 @@ Deno.test("[fw app] an _error handler maps HttpError to JSON; its page renders o
       },
       default: () => null,
     },
+    "./routes/crash.tsx": {
+      handler: () => {
+        throw new Error("kaput");
+      },
+    },
     "./routes/gone.tsx": {
       handler: () => {
         throw new HttpError(404, "Gone");
@@ -181,10 +186,21 @@ Deno.test("[fw app] an _error handler maps HttpError to JSON; its page renders o
   } finally {
     console.error = orig;
   }
-  assert.equal(errors.length, 1, "a 500 is logged once");
+  assert.equal(errors.length, 0, "an _error handler owns logging");
   const missing = await get(app, "/api/v1/unknown");
   assert.equal(missing.status, 404);
   assert.deepEqual(await missing.json(), { error: "No such endpoint", code: "not_found" });
+  const crashOnPage = await (async () => {
+    console.error = (...a: unknown[]) => errors.push(a);
+    try {
+      return await get(app, "/crash");
+    } finally {
+      console.error = orig;
+    }
+  })();
+  assert.equal(crashOnPage.status, 500);
+  assert.match(await crashOnPage.text(), /<h1>Something broke<\/h1>/);
+  assert.equal(errors.length, 1, "without an _error handler the framework logs the 500");
   const forbidden = await get(app, "/t/1");
   assert.equal(forbidden.status, 403);
   assert.match(await forbidden.text(), /<h1>Not yours<\/h1>/);
