@@ -262,7 +262,8 @@ export function createApp<State>(manifest: Manifest, opts: AppOptions<State>): A
 
   if (serveStatic) {
     hono.use("*", async (c, next) => {
-      const res = await serveStatic(c.req.raw, c.req.path);
+      // Only paths with a dot can name a file: spares a stat() on every route request
+      const res = c.req.path.includes(".") ? await serveStatic(c.req.raw, c.req.path) : null;
       if (res) return res;
       await next();
     });
