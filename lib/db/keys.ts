@@ -66,6 +66,9 @@ export const keys = {
   liveInbox: () => ["live", "inbox"] as const,
   liveTicket: (ticketId: number) => ["live", "ticket", ticketId] as const,
   livePresence: (ticketId: number) => ["live", "presence", ticketId] as const,
+  /** Change feed of the Inbox for the live hub: ULID key → {ticket_id, reason}; expires. */
+  liveInboxChange: (id: string) => ["live", "inbox_changes", id] as const,
+  liveInboxChanges: () => ["live", "inbox_changes"] as const,
   presence: (ticketId: number, userId: string, connId: string) =>
     ["presence", ticketId, userId, connId] as const,
   presences: (ticketId: number) => ["presence", ticketId] as const,

@@ -23,3 +23,5 @@ export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 export const LOGIN_MAX_FAILURES_ACCOUNT = 5;
 export const LOGIN_MAX_FAILURES_ADDRESS = 20;
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+/** How long an Inbox change-feed entry is kept for live sockets (lib/live reads it). */
+export const LIVE_FEED_TTL_MS = 10 * 60 * 1000;

@@ -3,9 +3,11 @@
  * which writes the ticket, its inbox and customer index entries, the inbox counters, the read
  * markers and the live sentinels in the caller's one atomic operation.
  */
+import { ulid } from "ulid";
 import { HttpError } from "../fw/mod.ts";
 import { keys } from "./keys.ts";
 import { addCount, bumpInbox, bumpTicket, getMany } from "./kv.ts";
+import { LIVE_FEED_TTL_MS } from "./limits.ts";
 
 export type TicketStatus = "new" | "open" | "pending" | "resolved" | "closed";
 export const TICKET_STATUSES: readonly TicketStatus[] = [
@@ -173,7 +175,12 @@ export function stageTicket(
   }
 
   bumpTicket(op, id);
-  if (inInbox(before) || inInbox(after)) bumpInbox(op);
+  if (inInbox(before) || inInbox(after)) {
+    bumpInbox(op);
+    // the live hub reads which tickets changed from this feed (lib/live/feed.ts)
+    const reason = before === null ? "created" : opts.activity ? "message" : "updated";
+    op.set(keys.liveInboxChange(ulid()), { ticket_id: id, reason }, { expireIn: LIVE_FEED_TTL_MS });
+  }
 }
 
 export async function getTicketEntry(kv: Deno.Kv, id: number) {
