@@ -108,7 +108,7 @@ export function buildConfig(
 export async function loadConfig(
   env: (k: string) => string | undefined = (k) => Deno.env.get(k),
 ): Promise<Config> {
-  const path = env("WARMDESK_CONFIG") ?? "./warmdesk.yaml";
+  const path = env("WARMDESK_CONFIG") || "./warmdesk.yaml";
   let text: string | null = null;
   try {
     text = await Deno.readTextFile(path);
