@@ -2,46 +2,52 @@
 // This file is checked in and updated whenever a route or island is added or removed.
 
 import type { Manifest } from "./lib/fw/mod.ts";
-import * as $0 from "./routes/_404.tsx";
-import * as $1 from "./routes/_error.tsx";
-import * as $2 from "./routes/_middleware.ts";
-import * as $3 from "./routes/api/v1/admin/users/[id].ts";
-import * as $4 from "./routes/api/v1/admin/users/index.ts";
-import * as $5 from "./routes/api/v1/attachments/[id].ts";
-import * as $6 from "./routes/api/v1/auth/login.ts";
-import * as $7 from "./routes/api/v1/auth/logout.ts";
-import * as $8 from "./routes/api/v1/auth/me.ts";
-import * as $9 from "./routes/api/v1/customers/[id]/tickets.ts";
-import * as $10 from "./routes/api/v1/customers/index.ts";
-import * as $11 from "./routes/api/v1/health.ts";
-import * as $12 from "./routes/api/v1/inbox/counts.ts";
-import * as $13 from "./routes/api/v1/inbox/index.ts";
-import * as $14 from "./routes/api/v1/tickets/[id]/customer.ts";
-import * as $15 from "./routes/api/v1/tickets/[id]/index.ts";
-import * as $16 from "./routes/api/v1/tickets/[id]/messages.ts";
-import * as $17 from "./routes/api/v1/tickets/index.ts";
+import * as $8 from "./routes/_404.tsx";
+import * as $10 from "./routes/_error.tsx";
+import * as $11 from "./routes/_middleware.ts";
+import * as $12 from "./routes/api/v1/admin/smtp/index.ts";
+import * as $13 from "./routes/api/v1/admin/smtp/test.ts";
+import * as $14 from "./routes/api/v1/admin/users/[id].ts";
+import * as $15 from "./routes/api/v1/admin/users/index.ts";
+import * as $16 from "./routes/api/v1/attachments/[id].ts";
+import * as $17 from "./routes/api/v1/auth/login.ts";
+import * as $18 from "./routes/api/v1/auth/logout.ts";
+import * as $19 from "./routes/api/v1/auth/me.ts";
+import * as $20 from "./routes/api/v1/customers/[id]/tickets.ts";
+import * as $21 from "./routes/api/v1/customers/index.ts";
+import * as $22 from "./routes/api/v1/health.ts";
+import * as $23 from "./routes/api/v1/inbox/counts.ts";
+import * as $24 from "./routes/api/v1/inbox/index.ts";
+import * as $25 from "./routes/api/v1/tickets/[id]/customer.ts";
+import * as $26 from "./routes/api/v1/tickets/[id]/index.ts";
+import * as $27 from "./routes/api/v1/tickets/[id]/messages.ts";
+import * as $28 from "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts";
+import * as $29 from "./routes/api/v1/tickets/index.ts";
 
 export const manifest: Manifest = {
   baseUrl: new URL("./", import.meta.url).href,
   routes: {
-    "./routes/_404.tsx": $0,
-    "./routes/_error.tsx": $1,
-    "./routes/_middleware.ts": $2,
-    "./routes/api/v1/admin/users/[id].ts": $3,
-    "./routes/api/v1/admin/users/index.ts": $4,
-    "./routes/api/v1/attachments/[id].ts": $5,
-    "./routes/api/v1/auth/login.ts": $6,
-    "./routes/api/v1/auth/logout.ts": $7,
-    "./routes/api/v1/auth/me.ts": $8,
-    "./routes/api/v1/customers/[id]/tickets.ts": $9,
-    "./routes/api/v1/customers/index.ts": $10,
-    "./routes/api/v1/health.ts": $11,
-    "./routes/api/v1/inbox/counts.ts": $12,
-    "./routes/api/v1/inbox/index.ts": $13,
-    "./routes/api/v1/tickets/[id]/customer.ts": $14,
-    "./routes/api/v1/tickets/[id]/index.ts": $15,
-    "./routes/api/v1/tickets/[id]/messages.ts": $16,
-    "./routes/api/v1/tickets/index.ts": $17,
+    "./routes/_404.tsx": $8,
+    "./routes/_error.tsx": $10,
+    "./routes/_middleware.ts": $11,
+    "./routes/api/v1/admin/smtp/index.ts": $12,
+    "./routes/api/v1/admin/smtp/test.ts": $13,
+    "./routes/api/v1/admin/users/[id].ts": $14,
+    "./routes/api/v1/admin/users/index.ts": $15,
+    "./routes/api/v1/attachments/[id].ts": $16,
+    "./routes/api/v1/auth/login.ts": $17,
+    "./routes/api/v1/auth/logout.ts": $18,
+    "./routes/api/v1/auth/me.ts": $19,
+    "./routes/api/v1/customers/[id]/tickets.ts": $20,
+    "./routes/api/v1/customers/index.ts": $21,
+    "./routes/api/v1/health.ts": $22,
+    "./routes/api/v1/inbox/counts.ts": $23,
+    "./routes/api/v1/inbox/index.ts": $24,
+    "./routes/api/v1/tickets/[id]/customer.ts": $25,
+    "./routes/api/v1/tickets/[id]/index.ts": $26,
+    "./routes/api/v1/tickets/[id]/messages.ts": $27,
+    "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts": $28,
+    "./routes/api/v1/tickets/index.ts": $29,
   },
   islands: {},
 };

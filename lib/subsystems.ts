@@ -3,3 +3,4 @@
  * want the full app; each module pushes its factory into SUBSYSTEMS when imported.
  */
 import "./queue.ts";
+import "./mail/outbound.ts";
