@@ -23,6 +23,7 @@ import * as $26 from "./routes/api/v1/tickets/[id]/index.ts";
 import * as $27 from "./routes/api/v1/tickets/[id]/messages.ts";
 import * as $28 from "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts";
 import * as $29 from "./routes/api/v1/tickets/index.ts";
+import * as $30 from "./routes/api/v1/ws.ts";
 
 export const manifest: Manifest = {
   baseUrl: new URL("./", import.meta.url).href,
@@ -48,6 +49,7 @@ export const manifest: Manifest = {
     "./routes/api/v1/tickets/[id]/messages.ts": $27,
     "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts": $28,
     "./routes/api/v1/tickets/index.ts": $29,
+    "./routes/api/v1/ws.ts": $30,
   },
   islands: {},
 };

@@ -4,3 +4,4 @@
  */
 import "./queue.ts";
 import "./mail/outbound.ts";
+import "./live/mod.ts";
