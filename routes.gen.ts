@@ -2,7 +2,16 @@
 // This file is checked in and updated whenever a route or island is added or removed.
 
 import type { Manifest } from "./lib/fw/mod.ts";
+import * as $0 from "./routes/(app)/_layout.tsx";
+import * as $1 from "./routes/(app)/_middleware.ts";
+import * as $2 from "./routes/(app)/admin/settings.tsx";
+import * as $3 from "./routes/(app)/admin/users.tsx";
+import * as $4 from "./routes/(app)/customers/[id].tsx";
+import * as $5 from "./routes/(app)/customers/index.tsx";
+import * as $6 from "./routes/(app)/inbox.tsx";
+import * as $7 from "./routes/(app)/tickets/[id].tsx";
 import * as $8 from "./routes/_404.tsx";
+import * as $9 from "./routes/_app.tsx";
 import * as $10 from "./routes/_error.tsx";
 import * as $11 from "./routes/_middleware.ts";
 import * as $12 from "./routes/api/v1/admin/smtp/index.ts";
@@ -24,11 +33,32 @@ import * as $27 from "./routes/api/v1/tickets/[id]/messages.ts";
 import * as $28 from "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts";
 import * as $29 from "./routes/api/v1/tickets/index.ts";
 import * as $30 from "./routes/api/v1/ws.ts";
+import * as $31 from "./routes/index.ts";
+import * as $32 from "./routes/login.tsx";
+import * as $33 from "./routes/logout.tsx";
+import * as $$0 from "./islands/customer_directory.tsx";
+import * as $$1 from "./islands/imap_settings.tsx";
+import * as $$2 from "./islands/inbox_badge.tsx";
+import * as $$3 from "./islands/inbox_list.tsx";
+import * as $$4 from "./islands/live_status.tsx";
+import * as $$5 from "./islands/new_ticket.tsx";
+import * as $$6 from "./islands/smtp_settings.tsx";
+import * as $$7 from "./islands/ticket_view.tsx";
+import * as $$8 from "./islands/user_admin.tsx";
 
 export const manifest: Manifest = {
   baseUrl: new URL("./", import.meta.url).href,
   routes: {
+    "./routes/(app)/_layout.tsx": $0,
+    "./routes/(app)/_middleware.ts": $1,
+    "./routes/(app)/admin/settings.tsx": $2,
+    "./routes/(app)/admin/users.tsx": $3,
+    "./routes/(app)/customers/[id].tsx": $4,
+    "./routes/(app)/customers/index.tsx": $5,
+    "./routes/(app)/inbox.tsx": $6,
+    "./routes/(app)/tickets/[id].tsx": $7,
     "./routes/_404.tsx": $8,
+    "./routes/_app.tsx": $9,
     "./routes/_error.tsx": $10,
     "./routes/_middleware.ts": $11,
     "./routes/api/v1/admin/smtp/index.ts": $12,
@@ -50,8 +80,21 @@ export const manifest: Manifest = {
     "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts": $28,
     "./routes/api/v1/tickets/index.ts": $29,
     "./routes/api/v1/ws.ts": $30,
+    "./routes/index.ts": $31,
+    "./routes/login.tsx": $32,
+    "./routes/logout.tsx": $33,
   },
-  islands: {},
+  islands: {
+    "./islands/customer_directory.tsx": $$0,
+    "./islands/imap_settings.tsx": $$1,
+    "./islands/inbox_badge.tsx": $$2,
+    "./islands/inbox_list.tsx": $$3,
+    "./islands/live_status.tsx": $$4,
+    "./islands/new_ticket.tsx": $$5,
+    "./islands/smtp_settings.tsx": $$6,
+    "./islands/ticket_view.tsx": $$7,
+    "./islands/user_admin.tsx": $$8,
+  },
 };
 
 export default manifest;

@@ -1,0 +1,131 @@
+/**
+ * Labelled form controls for the settings islands: text/number/password inputs, selects and
+ * switches bound to a record of values, with the field the server named in a 422 marked
+ * invalid and described by the error.
+ * @module
+ */
+import type { Signal } from "@preact/signals";
+import type { ComponentChildren } from "preact";
+
+/** Values of a settings form, by field name. */
+export type FormValues = Record<string, string | boolean>;
+
+/** Common props: the values signal, the field, the invalid field name. */
+interface Base {
+  values: Signal<FormValues>;
+  name: string;
+  label: ComponentChildren;
+  hint?: ComponentChildren;
+  /** Field the last server error named. */
+  invalid?: string | null;
+  /** Id prefix so two forms on one page do not share ids. */
+  idPrefix: string;
+  disabled?: boolean;
+}
+
+function set(values: Signal<FormValues>, name: string, v: string | boolean) {
+  values.value = { ...values.peek(), [name]: v };
+}
+
+/** A text-like input. */
+export function TextField(
+  props: Base & {
+    type?: "text" | "number" | "password" | "email";
+    placeholder?: string;
+    autocomplete?: string;
+    min?: number;
+    max?: number;
+  },
+) {
+  const id = `${props.idPrefix}-${props.name}`;
+  const bad = props.invalid === props.name;
+  return (
+    <label class="field" for={id}>
+      <span class="label">{props.label}</span>
+      <input
+        id={id}
+        name={props.name}
+        type={(props.type ?? "text") as "text"}
+        value={String(props.values.value[props.name] ?? "")}
+        placeholder={props.placeholder}
+        autocomplete={props.autocomplete ?? "off"}
+        min={props.min}
+        max={props.max}
+        disabled={props.disabled}
+        aria-invalid={bad ? "true" : undefined}
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
+        onInput={(e) => set(props.values, props.name, (e.currentTarget as HTMLInputElement).value)}
+      />
+      {props.hint ? <span class="hint" id={`${id}-hint`}>{props.hint}</span> : null}
+    </label>
+  );
+}
+
+/** A select from `[value, label]` pairs. */
+export function SelectField(
+  props: Base & { options: [string, string][]; onChange?: (v: string) => void },
+) {
+  const id = `${props.idPrefix}-${props.name}`;
+  return (
+    <label class="field" for={id}>
+      <span class="label">{props.label}</span>
+      <select
+        id={id}
+        name={props.name}
+        value={String(props.values.value[props.name] ?? "")}
+        disabled={props.disabled}
+        aria-invalid={props.invalid === props.name ? "true" : undefined}
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
+        onChange={(e) => {
+          const v = (e.currentTarget as HTMLSelectElement).value;
+          set(props.values, props.name, v);
+          props.onChange?.(v);
+        }}
+      >
+        {props.options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+      </select>
+      {props.hint ? <span class="hint" id={`${id}-hint`}>{props.hint}</span> : null}
+    </label>
+  );
+}
+
+/** An on/off switch (a checkbox with role="switch"). */
+export function SwitchField(props: Base) {
+  const id = `${props.idPrefix}-${props.name}`;
+  const on = props.values.value[props.name] === true;
+  return (
+    <div class="field field-switch">
+      <label class="switch" for={id}>
+        <input
+          id={id}
+          type="checkbox"
+          role="switch"
+          name={props.name}
+          checked={on}
+          disabled={props.disabled}
+          aria-describedby={props.hint ? `${id}-hint` : undefined}
+          onChange={(e) =>
+            set(props.values, props.name, (e.currentTarget as HTMLInputElement).checked)}
+        />
+        <span class="switch-label">{props.label}</span>
+      </label>
+      {props.hint ? <span class="hint" id={`${id}-hint`}>{props.hint}</span> : null}
+    </div>
+  );
+}
+
+/** `"993"` -> 993; anything else is sent as typed so the server names the field. */
+export function numberOrRaw(v: string | boolean | undefined): number | string {
+  const s = String(v ?? "").trim();
+  return /^\d{1,9}$/.test(s) ? Number(s) : s;
+}
+
+/** A result line under a form: ok (green), error (red) or info. */
+export function Result(props: { kind: "ok" | "error" | "info"; children: ComponentChildren }) {
+  const cls = props.kind === "ok" ? "alert-ok" : props.kind === "error" ? "alert-error" : "";
+  return (
+    <div class={`alert ${cls}`} role={props.kind === "error" ? "alert" : "status"}>
+      {props.children}
+    </div>
+  );
+}

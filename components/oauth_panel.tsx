@@ -1,0 +1,250 @@
+/**
+ * OAuth2 part of Incoming Mail: the provider's connection state, Authorise (a popup on the
+ * provider's consent page, opened from the click so popup blockers allow it) and Disconnect.
+ * The callback page posts `{type: "warmdesk-oauth2", ok, error?}` to its opener; the status is
+ * then re-read without a reload. A popup closed without that message is reported too (after
+ * re-checking the status a few times, in case the message could not reach us).
+ * @module
+ */
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { api, ApiError, errorText } from "./api.ts";
+import { fullTime } from "./format.ts";
+import { Result } from "./form.tsx";
+
+/** GET /api/v1/admin/imap/oauth2/status. */
+export interface OAuthStatus {
+  provider: string | null;
+  connected: boolean;
+  account: string | null;
+  access_token_set: boolean;
+  expires_at: string | null;
+  error: string | null;
+}
+
+const PROVIDER_NAMES: Record<string, string> = { google: "Google", office365: "Office 365" };
+
+/** Props: the provider chosen in the form; called after connect/disconnect. */
+export interface OAuthPanelProps {
+  provider: string;
+  onChanged: () => void;
+}
+
+export function OAuthPanel(props: OAuthPanelProps) {
+  const status = useSignal<OAuthStatus | null>(null);
+  const message = useSignal<{ kind: "ok" | "error" | "info"; text: string } | null>(null);
+  const configError = useSignal<string | null>(null);
+  const busy = useSignal(false);
+  const popup = useRef<Window | null>(null);
+  const watch = useRef<number | null>(null);
+  const finished = useRef(false);
+
+  const refresh = async () => {
+    try {
+      status.value = await api<OAuthStatus>("GET", "/api/v1/admin/imap/oauth2/status");
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) {
+        message.value = {
+          kind: "error",
+          text: `Could not read the OAuth2 status: ${errorText(err)}`,
+        };
+      }
+    }
+    return status.peek();
+  };
+
+  const stopWatching = () => {
+    if (watch.current !== null) clearInterval(watch.current);
+    watch.current = null;
+  };
+
+  // Choosing OAuth2 shows a missing configuration at once: ask for a URL and drop it
+  useEffect(() => {
+    configError.value = null;
+    api("GET", `/api/v1/admin/imap/oauth2/auth-url?provider=${encodeURIComponent(props.provider)}`)
+      .catch((err) => {
+        if (err instanceof ApiError && err.code === "oauth2_not_configured") {
+          configError.value = err.message;
+        }
+      });
+  }, [props.provider]);
+
+  useEffect(() => {
+    refresh();
+    const onMessage = async (e: MessageEvent) => {
+      if (e.origin !== location.origin) return;
+      const d = e.data as { type?: string; ok?: boolean; error?: string } | null;
+      if (!d || d.type !== "warmdesk-oauth2") return;
+      finished.current = true;
+      stopWatching();
+      busy.value = false;
+      const s = await refresh();
+      if (d.ok) {
+        message.value = {
+          kind: "ok",
+          text: `Mailbox connected${s?.account ? ` as ${s.account}` : ""}.`,
+        };
+        props.onChanged();
+      } else {
+        message.value = {
+          kind: "error",
+          text: `Authorisation failed: ${d.error ?? "unknown error"}`,
+        };
+      }
+    };
+    addEventListener("message", onMessage);
+    return () => {
+      removeEventListener("message", onMessage);
+      stopWatching();
+    };
+  }, []);
+
+  /** The popup closed: if no message came, look at the status before calling it cancelled. */
+  const onClosed = async () => {
+    for (let i = 0; i < 4 && !finished.current; i++) {
+      const s = await refresh();
+      if (s?.connected && !s.error) {
+        if (finished.current) return;
+        finished.current = true;
+        busy.value = false;
+        message.value = {
+          kind: "ok",
+          text: `Mailbox connected${s.account ? ` as ${s.account}` : ""}.`,
+        };
+        props.onChanged();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    if (finished.current) return;
+    busy.value = false;
+    message.value = {
+      kind: "error",
+      text: "Authorisation cancelled: the sign-in window was closed before it finished.",
+    };
+  };
+
+  const authorise = async () => {
+    message.value = null;
+    configError.value = null;
+    finished.current = false;
+    stopWatching();
+    // Open from the click itself (popup blockers), then send it to the provider
+    const w = open("about:blank", "warmdesk-oauth2", "popup,width=520,height=680");
+    popup.current = w;
+    busy.value = true;
+    try {
+      const { url } = await api<{ url: string }>(
+        "GET",
+        `/api/v1/admin/imap/oauth2/auth-url?provider=${encodeURIComponent(props.provider)}`,
+      );
+      if (!w) {
+        busy.value = false;
+        message.value = {
+          kind: "error",
+          text:
+            "The browser blocked the sign-in window. Allow pop-ups for this site and try again.",
+        };
+        return;
+      }
+      w.location.href = url;
+      message.value = { kind: "info", text: "Waiting for the provider's sign-in window…" };
+      watch.current = setInterval(() => {
+        if (w.closed) {
+          stopWatching();
+          onClosed();
+        }
+      }, 500) as unknown as number;
+    } catch (err) {
+      w?.close();
+      busy.value = false;
+      if (err instanceof ApiError && err.code === "oauth2_not_configured") {
+        configError.value = err.message;
+      } else {
+        message.value = { kind: "error", text: errorText(err) };
+      }
+    }
+  };
+
+  const disconnect = async () => {
+    busy.value = true;
+    message.value = null;
+    try {
+      await api("POST", "/api/v1/admin/imap/oauth2/disconnect");
+      await refresh();
+      message.value = {
+        kind: "info",
+        text: "Disconnected. The mailbox uses password sign-in again.",
+      };
+      props.onChanged();
+    } catch (err) {
+      message.value = { kind: "error", text: errorText(err) };
+    } finally {
+      busy.value = false;
+    }
+  };
+
+  const s = status.value;
+  const name = PROVIDER_NAMES[props.provider] ?? props.provider;
+  return (
+    <div class="oauth-panel span-all" data-oauth="">
+      <div class="oauth-state">
+        {s?.connected
+          ? (
+            <p data-oauth-connected="">
+              <span class="dot dot-ok" aria-hidden="true" /> Connected to{" "}
+              {PROVIDER_NAMES[s.provider ?? ""] ?? s.provider}
+              {s.account
+                ? (
+                  <>
+                    {" "}as <strong>{s.account}</strong>
+                  </>
+                )
+                : null}
+              {s.expires_at && s.access_token_set
+                ? (
+                  <span class="muted small">
+                    · access token valid until {fullTime(s.expires_at)}
+                  </span>
+                )
+                : null}
+            </p>
+          )
+          : (
+            <p>
+              <span class="dot" aria-hidden="true" /> Not connected
+            </p>
+          )}
+        {s?.error ? <Result kind="error">Token problem: {s.error}</Result> : null}
+      </div>
+      {configError.value
+        ? (
+          <Result kind="error">
+            <strong>OAuth2 is not configured.</strong> {configError.value}
+            <span class="block small">
+              Add the client id and secret under <code>oauth2:</code> in warmdesk.yaml and restart.
+            </span>
+          </Result>
+        )
+        : null}
+      <div class="row">
+        <button type="button" class="button" onClick={authorise} disabled={busy.value}>
+          {s?.connected ? `Authorise again with ${name}` : `Authorise with ${name}`}
+        </button>
+        {s?.connected
+          ? (
+            <button
+              type="button"
+              class="button button-quiet"
+              onClick={disconnect}
+              disabled={busy.value}
+            >
+              Disconnect
+            </button>
+          )
+          : null}
+      </div>
+      {message.value ? <Result kind={message.value.kind}>{message.value.text}</Result> : null}
+    </div>
+  );
+}
