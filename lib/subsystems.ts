@@ -5,3 +5,4 @@
 import "./queue.ts";
 import "./mail/outbound.ts";
 import "./live/mod.ts";
+import "./mail/scheduler.ts";

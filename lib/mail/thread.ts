@@ -1,0 +1,154 @@
+/**
+ * The thread stage of ingestion: which existing ticket a mail belongs to, if any.
+ *
+ * Candidates, in order (release notes, "Reply threading"):
+ *  1. our `X-WarmDesk-Ticket-Id` header;
+ *  2. `In-Reply-To` (the id of a stored inbound mail or of one of our outbound replies);
+ *  3. every id in `References`, newest (last) first, so a match anywhere in the chain counts;
+ *  4. a `[#N]` tag in the subject.
+ *
+ * Trust rule: anyone can type a header or a tag, so a candidate counts only when the sender
+ * took part in that ticket (`keys.ticketParticipant`: every inbound author and Reply-To
+ * address) or shares the original sender's domain. Shared freemail domains (gmail.com, ...)
+ * do not count as "the same organisation". The first trusted candidate wins; a mail whose
+ * candidates are all untrusted opens a new ticket.
+ *
+ * @module
+ */
+import { keys } from "../db/keys.ts";
+import type { TicketRecord } from "../db/tickets.ts";
+import type { ParsedMail } from "./parse.ts";
+
+/** What threading reads from storage; small so tests can fake it. */
+export interface ThreadLookup {
+  /** Ticket holding a message with this RFC 5322 id (any case, with brackets). */
+  ticketByMessageId(id: string): Promise<number | null>;
+  ticket(id: number): Promise<Pick<TicketRecord, "id" | "from_email" | "status"> | null>;
+  isParticipant(ticketId: number, email: string): Promise<boolean>;
+}
+
+/** Which rule produced a match. */
+export type ThreadRule = "header" | "in-reply-to" | "references" | "subject";
+
+export interface ThreadCandidate {
+  ticketId: number;
+  rule: ThreadRule;
+}
+
+export interface ThreadDecision {
+  /** The ticket to append to, or null for a new ticket. */
+  match: (ThreadCandidate & { status: TicketRecord["status"] }) | null;
+  /** Candidates that pointed at an existing ticket but failed the trust rule. */
+  untrusted: ThreadCandidate[];
+}
+
+/** Domains many unrelated people share: a common domain there proves nothing. */
+export const SHARED_DOMAINS = new Set([
+  "gmail.com",
+  "googlemail.com",
+  "outlook.com",
+  "hotmail.com",
+  "live.com",
+  "msn.com",
+  "yahoo.com",
+  "ymail.com",
+  "icloud.com",
+  "me.com",
+  "mac.com",
+  "aol.com",
+  "gmx.de",
+  "gmx.net",
+  "gmx.com",
+  "web.de",
+  "mail.com",
+  "proton.me",
+  "protonmail.com",
+  "pm.me",
+  "yandex.ru",
+  "mail.ru",
+  "qq.com",
+  "163.com",
+  "126.com",
+  "zoho.com",
+  "fastmail.com",
+]);
+
+/** The lowercased domain of an address, "" when it has none. */
+export function domainOf(email: string): string {
+  const at = email.lastIndexOf("@");
+  return at === -1 ? "" : email.slice(at + 1).trim().toLowerCase().replace(/\.$/, "");
+}
+
+/** Candidate tickets of a mail in rule order, without storage lookups for header/tag. */
+export async function threadCandidates(
+  mail: Pick<ParsedMail, "warmdeskTicketId" | "inReplyTo" | "references" | "subjectTicketId">,
+  lookup: Pick<ThreadLookup, "ticketByMessageId">,
+): Promise<ThreadCandidate[]> {
+  const out: ThreadCandidate[] = [];
+  if (mail.warmdeskTicketId) out.push({ ticketId: mail.warmdeskTicketId, rule: "header" });
+  for (const id of mail.inReplyTo) {
+    const t = await lookup.ticketByMessageId(id);
+    if (t !== null) out.push({ ticketId: t, rule: "in-reply-to" });
+  }
+  for (const id of [...mail.references].reverse()) {
+    const t = await lookup.ticketByMessageId(id);
+    if (t !== null) out.push({ ticketId: t, rule: "references" });
+  }
+  if (mail.subjectTicketId) out.push({ ticketId: mail.subjectTicketId, rule: "subject" });
+  return out;
+}
+
+/** Whether `sender` may add to a ticket (see the trust rule in the module doc). */
+export async function trusted(
+  ticket: Pick<TicketRecord, "id" | "from_email">,
+  sender: string,
+  lookup: Pick<ThreadLookup, "isParticipant">,
+): Promise<boolean> {
+  const email = sender.trim().toLowerCase();
+  if (!email) return false;
+  if (ticket.from_email && ticket.from_email.toLowerCase() === email) return true;
+  if (await lookup.isParticipant(ticket.id, email)) return true;
+  const d = domainOf(email);
+  return d !== "" && !SHARED_DOMAINS.has(d) && d === domainOf(ticket.from_email ?? "");
+}
+
+/** Decide where a mail goes: the first trusted candidate, else a new ticket. */
+export async function findThread(
+  mail: Pick<
+    ParsedMail,
+    "warmdeskTicketId" | "inReplyTo" | "references" | "subjectTicketId" | "from"
+  >,
+  lookup: ThreadLookup,
+): Promise<ThreadDecision> {
+  const untrusted: ThreadCandidate[] = [];
+  const seen = new Map<number, boolean>();
+  const sender = mail.from?.email ?? "";
+  for (const c of await threadCandidates(mail, lookup)) {
+    const ticket = await lookup.ticket(c.ticketId);
+    if (!ticket) continue;
+    let ok = seen.get(ticket.id);
+    if (ok === undefined) {
+      ok = await trusted(ticket, sender, lookup);
+      seen.set(ticket.id, ok);
+    }
+    if (ok) return { match: { ...c, status: ticket.status }, untrusted };
+    untrusted.push(c);
+  }
+  return { match: null, untrusted };
+}
+
+/** The lookup over the real KV keys. */
+export function kvThreadLookup(kv: Deno.Kv): ThreadLookup {
+  return {
+    async ticketByMessageId(id) {
+      const e = await kv.get<number>(keys.threadIndex(id.toLowerCase()));
+      return typeof e.value === "number" ? e.value : null;
+    },
+    async ticket(id) {
+      return (await kv.get<TicketRecord>(keys.ticket(id))).value ?? null;
+    },
+    async isParticipant(ticketId, email) {
+      return (await kv.get(keys.ticketParticipant(ticketId, email.toLowerCase()))).value !== null;
+    },
+  };
+}
