@@ -10,14 +10,31 @@ import type { ComponentChildren } from "preact";
 /** Values of a settings form, by field name. */
 export type FormValues = Record<string, string | boolean>;
 
+/** A 422's field and message. */
+export interface FieldError {
+  field: string;
+  text: string;
+}
+
+/** The error line under an invalid field (ids tie it to the input). */
+function FieldMessage(props: { id: string; error: FieldError | null | undefined; name: string }) {
+  if (props.error?.field !== props.name) return null;
+  return <span class="field-error" id={`${props.id}-error`}>{props.error.text}</span>;
+}
+
+function describedBy(id: string, hint: unknown, bad: boolean): string | undefined {
+  const ids = [hint ? `${id}-hint` : "", bad ? `${id}-error` : ""].filter(Boolean);
+  return ids.length ? ids.join(" ") : undefined;
+}
+
 /** Common props: the values signal, the field, the invalid field name. */
 interface Base {
   values: Signal<FormValues>;
   name: string;
   label: ComponentChildren;
   hint?: ComponentChildren;
-  /** Field the last server error named. */
-  invalid?: string | null;
+  /** The field the last server error named, and the error. */
+  invalid?: FieldError | null;
   /** Id prefix so two forms on one page do not share ids. */
   idPrefix: string;
   disabled?: boolean;
@@ -38,7 +55,7 @@ export function TextField(
   },
 ) {
   const id = `${props.idPrefix}-${props.name}`;
-  const bad = props.invalid === props.name;
+  const bad = props.invalid?.field === props.name;
   return (
     <label class="field" for={id}>
       <span class="label">{props.label}</span>
@@ -53,9 +70,10 @@ export function TextField(
         max={props.max}
         disabled={props.disabled}
         aria-invalid={bad ? "true" : undefined}
-        aria-describedby={props.hint ? `${id}-hint` : undefined}
+        aria-describedby={describedBy(id, props.hint, bad)}
         onInput={(e) => set(props.values, props.name, (e.currentTarget as HTMLInputElement).value)}
       />
+      <FieldMessage id={id} error={props.invalid} name={props.name} />
       {props.hint ? <span class="hint" id={`${id}-hint`}>{props.hint}</span> : null}
     </label>
   );
@@ -66,6 +84,7 @@ export function SelectField(
   props: Base & { options: [string, string][]; onChange?: (v: string) => void },
 ) {
   const id = `${props.idPrefix}-${props.name}`;
+  const bad = props.invalid?.field === props.name;
   return (
     <label class="field" for={id}>
       <span class="label">{props.label}</span>
@@ -74,8 +93,8 @@ export function SelectField(
         name={props.name}
         value={String(props.values.value[props.name] ?? "")}
         disabled={props.disabled}
-        aria-invalid={props.invalid === props.name ? "true" : undefined}
-        aria-describedby={props.hint ? `${id}-hint` : undefined}
+        aria-invalid={bad ? "true" : undefined}
+        aria-describedby={describedBy(id, props.hint, bad)}
         onChange={(e) => {
           const v = (e.currentTarget as HTMLSelectElement).value;
           set(props.values, props.name, v);
@@ -84,6 +103,7 @@ export function SelectField(
       >
         {props.options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
       </select>
+      <FieldMessage id={id} error={props.invalid} name={props.name} />
       {props.hint ? <span class="hint" id={`${id}-hint`}>{props.hint}</span> : null}
     </label>
   );
@@ -93,6 +113,7 @@ export function SelectField(
 export function SwitchField(props: Base) {
   const id = `${props.idPrefix}-${props.name}`;
   const on = props.values.value[props.name] === true;
+  const bad = props.invalid?.field === props.name;
   return (
     <div class="field field-switch">
       <label class="switch" for={id}>
@@ -103,12 +124,14 @@ export function SwitchField(props: Base) {
           name={props.name}
           checked={on}
           disabled={props.disabled}
-          aria-describedby={props.hint ? `${id}-hint` : undefined}
+          aria-invalid={bad ? "true" : undefined}
+          aria-describedby={describedBy(id, props.hint, bad)}
           onChange={(e) =>
             set(props.values, props.name, (e.currentTarget as HTMLInputElement).checked)}
         />
         <span class="switch-label">{props.label}</span>
       </label>
+      <FieldMessage id={id} error={props.invalid} name={props.name} />
       {props.hint ? <span class="hint" id={`${id}-hint`}>{props.hint}</span> : null}
     </div>
   );

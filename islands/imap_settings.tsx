@@ -9,6 +9,7 @@ import { useEffect } from "preact/hooks";
 import { api, ApiError, errorText } from "../components/api.ts";
 import { fullTime } from "../components/format.ts";
 import {
+  type FieldError,
   type FormValues,
   numberOrRaw,
   Result,
@@ -99,7 +100,7 @@ export default function ImapSettingsForm() {
   const loaded = useSignal(false);
   const saved = useSignal<ImapSettings | null>(null);
   const loadError = useSignal<string | null>(null);
-  const invalid = useSignal<string | null>(null);
+  const invalid = useSignal<FieldError | null>(null);
   const busy = useSignal<"" | "save" | "test" | "poll">("");
   const saveMsg = useSignal<Msg | null>(null);
   const testMsg = useSignal<TestResult | Msg | null>(null);
@@ -132,7 +133,7 @@ export default function ImapSettingsForm() {
 
   const fail = (err: unknown, into: typeof saveMsg) => {
     if (err instanceof ApiError && err.field) {
-      invalid.value = err.field;
+      invalid.value = { field: err.field, text: err.message };
       requestAnimationFrame(() => document.getElementById(`imap-${err.field}`)?.focus());
     }
     into.value = { kind: "error", text: errorText(err) };

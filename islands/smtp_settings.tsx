@@ -7,6 +7,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, ApiError, errorText } from "../components/api.ts";
 import {
+  type FieldError,
   type FormValues,
   numberOrRaw,
   Result,
@@ -63,7 +64,7 @@ export default function SmtpSettingsForm() {
   const loaded = useSignal(false);
   const saved = useSignal<SmtpSettings | null>(null);
   const loadError = useSignal<string | null>(null);
-  const invalid = useSignal<string | null>(null);
+  const invalid = useSignal<FieldError | null>(null);
   const busy = useSignal<"" | "save" | "test">("");
   const saveMsg = useSignal<Msg | null>(null);
   const testMsg = useSignal<Msg | null>(null);
@@ -80,7 +81,7 @@ export default function SmtpSettingsForm() {
 
   const fail = (err: unknown, into: typeof saveMsg) => {
     if (err instanceof ApiError && err.field) {
-      invalid.value = err.field;
+      invalid.value = { field: err.field, text: err.message };
       requestAnimationFrame(() => document.getElementById(`smtp-${err.field}`)?.focus());
     }
     into.value = { kind: "error", text: errorText(err) };
@@ -189,6 +190,13 @@ export default function SmtpSettingsForm() {
             {busy.value === "save" ? "Saving…" : "Save"}
           </button>
         </div>
+        {saveMsg.value
+          ? (
+            <div class="span-all results" data-results="smtp-save">
+              <Result kind={saveMsg.value.kind}>{saveMsg.value.text}</Result>
+            </div>
+          )
+          : null}
         <div class="test-row span-all">
           <TextField
             {...common}
@@ -201,10 +209,13 @@ export default function SmtpSettingsForm() {
             {busy.value === "test" ? "Sending…" : "Send test"}
           </button>
         </div>
-        <div class="span-all results" data-results="smtp">
-          {saveMsg.value ? <Result kind={saveMsg.value.kind}>{saveMsg.value.text}</Result> : null}
-          {testMsg.value ? <Result kind={testMsg.value.kind}>{testMsg.value.text}</Result> : null}
-        </div>
+        {testMsg.value
+          ? (
+            <div class="span-all results" data-results="smtp-test">
+              <Result kind={testMsg.value.kind}>{testMsg.value.text}</Result>
+            </div>
+          )
+          : null}
       </form>
     </div>
   );

@@ -78,6 +78,7 @@ export default function TicketView(props: TicketViewProps) {
   useEffect(() => {
     const client = live();
     let syncing = false;
+    let markTimer: ReturnType<typeof setTimeout> | undefined;
     const resync = async () => {
       if (syncing) return;
       syncing = true;
@@ -101,8 +102,15 @@ export default function TicketView(props: TicketViewProps) {
       client.onConnect(resync),
       client.on("message", (ev) => {
         if (!mine(ev) || !ev.message) return;
-        messages.value = mergeMessages(messages.peek(), [ev.message as Message]);
+        const m = ev.message as Message;
+        const isNew = !messages.peek().some((x) => x.id === m.id);
+        messages.value = mergeMessages(messages.peek(), [m]);
         now.value = Date.now();
+        // a reply that appears on screen is seen: re-open the ticket so it counts as read
+        if (isNew && document.visibilityState === "visible") {
+          clearTimeout(markTimer);
+          markTimer = setTimeout(resync, 800);
+        }
       }),
       client.on("ticket_update", (ev) => {
         if (mine(ev) && ev.ticket) ticket.value = { ...ticket.peek(), ...(ev.ticket as Ticket) };
@@ -123,6 +131,7 @@ export default function TicketView(props: TicketViewProps) {
     return () => {
       offs.forEach((off) => off());
       clearInterval(tick);
+      clearTimeout(markTimer);
     };
   }, [id]);
 

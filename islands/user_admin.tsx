@@ -185,7 +185,7 @@ export default function UserAdmin(props: UserAdminProps) {
               <option value="admin">Admin</option>
             </select>
           </label>
-          <label class="check">
+          <label class="check span-all">
             <input type="checkbox" name="helpdesk_enabled" checked />
             <span>Helpdesk access</span>
           </label>

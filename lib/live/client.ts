@@ -10,7 +10,9 @@
  *   is missed;
  * - ticket subscriptions are reference-counted and re-sent after every reconnect;
  * - answers the server's `{"type":"ping"}` with `{"type":"pong"}` and closes a socket that has
- *   gone silent for much longer than the server's ping rhythm (half-open connections).
+ *   gone silent for much longer than the server's ping rhythm (half-open connections);
+ * - a close with code 4401 (session ended) is passed on as a `session_ended` event; the page's
+ *   shared client then goes to the sign-in page.
  *
  * Browser-safe: imports nothing but @preact/signals. `createLiveClient` takes its WebSocket
  * constructor and timers as options so it can be tested without a browser.
@@ -75,6 +77,9 @@ export interface LiveClient {
   /** Skip the backoff wait and try now. */
   reconnectNow(): void;
 }
+
+/** Close code the server uses when the socket's session ended (signed out or expired). */
+export const CLOSE_SESSION_ENDED = 4401;
 
 const OPEN = 1;
 
@@ -240,7 +245,14 @@ export function createLiveClient(opts: LiveClientOptions = {}): LiveClient {
       dispatch(ev);
     };
     sock.onerror = () => {/* a close event follows */};
-    sock.onclose = () => drop(sock);
+    sock.onclose = (ev) => {
+      const code = (ev as { code?: number } | null)?.code;
+      if (ws === sock && code === CLOSE_SESSION_ENDED) {
+        // Retrying cannot help; let the page decide (the browser client signs in again)
+        dispatch({ type: "session_ended" });
+      }
+      drop(sock);
+    };
   };
 
   const client: LiveClient = {
@@ -316,6 +328,10 @@ export function live(): LiveClient {
       document?: Document;
     };
     const client = shared;
+    client.on("session_ended", () => {
+      const l = globalThis.location;
+      l.assign(`/login?next=${encodeURIComponent(l.pathname + l.search)}`);
+    });
     g.addEventListener?.("online", () => client.reconnectNow());
     g.document?.addEventListener("visibilitychange", () => {
       if (g.document?.visibilityState === "visible") client.reconnectNow();
