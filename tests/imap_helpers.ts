@@ -1,0 +1,174 @@
+/**
+ * Helpers for the incoming-mail tests: the Dovecot that `deno task test` starts (env from
+ * tests/support/mailstack.sh), a throwaway mailbox pair per test (`t-<uuid>` and its
+ * processed mailbox) so parallel tests never collide, APPEND, mailbox counts, and a test app
+ * configured to poll that mailbox.
+ */
+import { Buffer } from "node:buffer";
+import { ImapFlow } from "imapflow";
+import { startTestApp, type TestApp, type TestAppOptions } from "./support/app.ts";
+import {
+  type ImapSettingsPatch,
+  type ImapSettingsRecord,
+  saveImapSettings,
+} from "../lib/mail/imap_settings.ts";
+
+export const stack = {
+  host: Deno.env.get("IMAP_HOST") ?? "127.0.0.1",
+  port: Number(Deno.env.get("IMAP_PORT") ?? 10143),
+  tlsPort: Number(Deno.env.get("IMAPS_PORT") ?? 10993),
+  dir: Deno.env.get("MAILSTACK_DIR") ?? "",
+  domain: Deno.env.get("MAIL_DOMAIN") ?? "example.test",
+  poolSize: Number(Deno.env.get("MAILSTACK_POOL_SIZE") ?? 20),
+};
+
+/** The stack's self-signed certificate (PEM), for tests that verify TLS. */
+export function stackCa(): string {
+  const path = Deno.env.get("MAILSTACK_CA");
+  if (!path) throw new Error("MAILSTACK_CA is not set: run through `deno task test`");
+  return Deno.readTextFileSync(path);
+}
+
+export interface MailUser {
+  user: string;
+  pass: string;
+  /** The user's Maildir (for tests that change a mailbox's permissions). */
+  maildir: string;
+}
+
+/**
+ * A pool user for this test file. Files use different users (by the given slot) so Dovecot's
+ * per-user connection limit is never shared; mailboxes are unique per test anyway.
+ */
+export function mailUser(slot: number): MailUser {
+  const n = ((slot - 1) % stack.poolSize) + 1;
+  const user = `user${n}@${stack.domain}`;
+  return { user, pass: `pass-${n}`, maildir: `${stack.dir}/mail/${user}/Maildir` };
+}
+
+/** A raw client (the "other mail client" of the tests). */
+export async function rawClient(u: MailUser): Promise<ImapFlow> {
+  const c = new ImapFlow({
+    host: stack.host,
+    port: stack.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: u.user, pass: u.pass },
+    logger: false,
+    disableAutoIdle: true,
+  });
+  c.on("error", () => {});
+  await c.connect();
+  return c;
+}
+
+export interface TestBox {
+  mailbox: string;
+  processed: string;
+  client: ImapFlow;
+  user: MailUser;
+  append(raw: string | Uint8Array, flags?: string[]): Promise<void>;
+  count(box?: string): Promise<number>;
+  /** Delete both mailboxes and log out. */
+  close(): Promise<void>;
+}
+
+/** A fresh mailbox (created) and the name of its processed mailbox (not created). */
+export async function testBox(u: MailUser): Promise<TestBox> {
+  const id = crypto.randomUUID().slice(0, 13);
+  const mailbox = `t-${id}`, processed = `t-${id}-done`;
+  const client = await rawClient(u);
+  await client.mailboxCreate(mailbox);
+  return {
+    mailbox,
+    processed,
+    client,
+    user: u,
+    async append(raw, flags = []) {
+      await client.append(mailbox, typeof raw === "string" ? raw : Buffer.from(raw), flags);
+    },
+    async count(box = mailbox) {
+      const st = await client.status(box, { messages: true }).catch(() => false as const);
+      return st && typeof st === "object" ? st.messages ?? 0 : -1;
+    },
+    async close() {
+      for (const b of [mailbox, processed]) await client.mailboxDelete(b).catch(() => {});
+      await client.logout().catch(() => {});
+      client.close();
+    },
+  };
+}
+
+/** Settings that poll `box` as `u` over plain IMAP. */
+export function boxSettings(u: MailUser, box: TestBox): ImapSettingsPatch {
+  return {
+    host: stack.host,
+    port: stack.port,
+    security: "none",
+    tls_verify: false,
+    username: u.user,
+    password: u.pass,
+    mailbox: box.mailbox,
+    processed_mailbox: box.processed,
+    idle: false,
+    // the tests drive polls themselves; scheduled polls would race them
+    enabled: false,
+  };
+}
+
+/** A test app (background work off unless asked) configured for `box`. */
+export async function appFor(
+  box: TestBox,
+  over: ImapSettingsPatch = {},
+  opts: TestAppOptions = {},
+): Promise<TestApp & { settings: ImapSettingsRecord }> {
+  const t = await startTestApp({ start: false, ...opts });
+  const settings = await saveImapSettings(t.app.svc, { ...boxSettings(box.user, box), ...over });
+  return Object.assign(t, { settings });
+}
+
+export interface MailSpec {
+  from?: string;
+  to?: string;
+  subject?: string;
+  /** null: no Message-ID header at all. */
+  messageId?: string | null;
+  inReplyTo?: string;
+  references?: string[];
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** A small RFC 5322 message. */
+export function mail(spec: MailSpec = {}): string {
+  const lines = [
+    `From: ${spec.from ?? "Cara Customer <cara@customer.example>"}`,
+    `To: ${spec.to ?? "support@example.test"}`,
+    `Subject: ${spec.subject ?? "Printer on fire"}`,
+    `Date: ${new Date().toUTCString()}`,
+  ];
+  const mid = spec.messageId === undefined ? newId() : spec.messageId;
+  if (mid !== null) lines.push(`Message-ID: ${mid}`);
+  if (spec.inReplyTo) lines.push(`In-Reply-To: ${spec.inReplyTo}`);
+  if (spec.references?.length) lines.push(`References: ${spec.references.join(" ")}`);
+  for (const [k, v] of Object.entries(spec.headers ?? {})) lines.push(`${k}: ${v}`);
+  lines.push("MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "");
+  lines.push(spec.body ?? "Hello, it burns.", "");
+  return lines.join("\r\n");
+}
+
+/** A fresh Message-ID. */
+export function newId(host = "customer.example"): string {
+  return `<${crypto.randomUUID()}@${host}>`;
+}
+
+/** A fixture from tests/fixtures/mail as bytes. */
+export function fixture(name: string): Uint8Array {
+  return Deno.readFileSync(new URL(`./fixtures/mail/${name}`, import.meta.url));
+}
+
+/** Poll through the scheduler's "Poll now" (lease and last poll included). */
+// deno-lint-ignore no-explicit-any
+export async function pollNow(t: TestApp, poll?: Record<string, unknown>): Promise<any> {
+  return await t.app.svc.ext.pollNow(poll);
+}
