@@ -129,7 +129,7 @@ Deno.test("[content] unparseable mail is kept raw, listed with its error, and bl
   const box = await testBox(U);
   const t = await appFor(box);
   try {
-    const bad = fixture("malformed_no_headers.eml");
+    const bad = fixture("imap/malformed_no_headers.eml");
     await box.append(bad);
     await box.append(fixture("malformed_garbage.eml"));
     await box.append(mail({ subject: "good one" }));

@@ -162,9 +162,13 @@ export function newId(host = "customer.example"): string {
   return `<${crypto.randomUUID()}@${host}>`;
 }
 
-/** A fixture from tests/fixtures/mail as bytes. */
+/**
+ * A fixture as bytes: tests/fixtures/mail (the mail-format cases) or, for "imap/<name>",
+ * tests/fixtures/imap (cases of the incoming-mail tests).
+ */
 export function fixture(name: string): Uint8Array {
-  return Deno.readFileSync(new URL(`./fixtures/mail/${name}`, import.meta.url));
+  const path = name.startsWith("imap/") ? name : `mail/${name}`;
+  return Deno.readFileSync(new URL(`./fixtures/${path}`, import.meta.url));
 }
 
 /** Poll through the scheduler's "Poll now" (lease and last poll included). */
