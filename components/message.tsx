@@ -28,7 +28,9 @@ function Delivery(props: MessageItemProps) {
   if (d.status === "queued") {
     return (
       <span class="delivery delivery-queued" data-delivery="queued">
-        {d.attempts > 0 ? `Queued · retrying (attempt ${d.attempts + 1})` : "Queued"}
+        {d.error
+          ? `Queued · will retry (${d.attempts} ${d.attempts === 1 ? "try" : "tries"})`
+          : "Queued"}
       </span>
     );
   }
