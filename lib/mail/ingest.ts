@@ -7,7 +7,7 @@
  *  - a mail whose dedupe key is stored already is a duplicate (nothing written);
  *  - a mail whose Message-ID is already on a ticket without having been imported (our own
  *    outbound reply coming back, e.g. through a Bcc or a server-side copy) is skipped;
- *  - threading (`thread.ts`) picks the ticket; a reply to a resolved/closed ticket reopens it;
+ *  - threading (`thread.ts`) picks the ticket (bounces also by the quoted original's id); a reply to a resolved/closed ticket reopens it;
  *  - auto-replies and bounces are stored with `auto: true` on a matching ticket, never reopen
  *    it, and are skipped when nothing matches (they never open a ticket);
  *  - attachments go to blobs first; `cid:` links in the HTML point at
@@ -26,7 +26,13 @@ import {
 } from "../db/messages.ts";
 import { rewriteCidUrls } from "./sanitize.ts";
 import type { ParsedMail } from "./parse.ts";
-import { findThread, kvThreadLookup, type ThreadLookup, type ThreadRule } from "./thread.ts";
+import {
+  findThread,
+  kvThreadLookup,
+  quotedMessageIds,
+  type ThreadLookup,
+  type ThreadRule,
+} from "./thread.ts";
 import { logger } from "../log.ts";
 
 const log = logger("ingest");
@@ -46,6 +52,8 @@ export type IngestOutcome =
 
 export interface IngestOptions {
   lookup?: ThreadLookup;
+  /** The raw mail: bounces are threaded by the original's Message-ID quoted in their body. */
+  raw?: Uint8Array;
 }
 
 /** Attachments with preset ids, and the HTML with its cid: links rewritten to them. */
@@ -108,7 +116,10 @@ export async function ingestParsed(
   if (mail.messageId && (await lookup.ticketByMessageId(mail.messageId)) !== null) {
     return { status: "skipped", reason: "own_message" };
   }
-  const decision = await findThread(mail, lookup);
+  const quoted = mail.auto === "bounce" && opts.raw
+    ? quotedMessageIds(opts.raw, mail.messageId)
+    : [];
+  const decision = await findThread(mail, lookup, quoted);
   if (decision.untrusted.length > 0) {
     log.info("thread match ignored: sender not part of the ticket", {
       from: mail.from?.email ?? "",

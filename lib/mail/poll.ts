@@ -250,7 +250,7 @@ async function handleSource(run: Run, meta: Meta, raw: Uint8Array): Promise<bool
   const dedupe = await dedupeKey(meta.messageId, raw);
   let outcome: IngestOutcome;
   try {
-    outcome = await ingestParsed(run.svc, parsed, dedupe);
+    outcome = await ingestParsed(run.svc, parsed, dedupe, { raw });
   } catch (e) {
     await fail(run, meta, "store_failed", (e as Error)?.message ?? String(e), raw, false);
     return false;

@@ -5,12 +5,16 @@
  *  1. our `X-WarmDesk-Ticket-Id` header;
  *  2. `In-Reply-To` (the id of a stored inbound mail or of one of our outbound replies);
  *  3. every id in `References`, newest (last) first, so a match anywhere in the chain counts;
- *  4. a `[#N]` tag in the subject.
+ *  4. for bounces only: the Message-ID of the original mail quoted in the bounce's body (a
+ *     DSN's `text/rfc822-headers` part, or the headers a legacy MTA pastes into its text);
+ *  5. a `[#N]` tag in the subject.
  *
- * Trust rule: anyone can type a header or a tag, so a candidate counts only when the sender
- * took part in that ticket (`keys.ticketParticipant`: every inbound author and Reply-To
- * address) or shares the original sender's domain. Shared freemail domains (gmail.com, ...)
- * do not count as "the same organisation". The first trusted candidate wins; a mail whose
+ * Trust rule: anyone can type our header or a subject tag (ticket numbers are sequential), so
+ * a header or tag candidate counts only when the sender took part in that ticket
+ * (`keys.ticketParticipant`: every inbound author and Reply-To address) or shares the
+ * original sender's domain. Shared freemail domains (gmail.com, ...) do not count as "the same
+ * organisation". Message-ID matches (rules 2-4) need no such check: ids are unguessable, and
+ * whoever holds one received the mail. The first trusted candidate wins; a mail whose
  * candidates are all untrusted opens a new ticket.
  *
  * @module
@@ -28,7 +32,31 @@ export interface ThreadLookup {
 }
 
 /** Which rule produced a match. */
-export type ThreadRule = "header" | "in-reply-to" | "references" | "subject";
+export type ThreadRule = "header" | "in-reply-to" | "references" | "quoted" | "subject";
+
+/** Rules whose match anyone could forge: they need the trust rule. */
+const GUESSABLE: ReadonlySet<ThreadRule> = new Set(["header", "subject"]);
+
+/** Most bytes of a bounce's body searched for the original's Message-ID. */
+export const QUOTED_SCAN_BYTES = 256 * 1024;
+
+/**
+ * Message-IDs quoted in a mail's body (`Message-ID:` lines of returned headers), in order,
+ * without the mail's own id. For bounces, whose headers rarely reference the original.
+ */
+export function quotedMessageIds(raw: Uint8Array, ownId: string | null): string[] {
+  const text = new TextDecoder("latin1").decode(raw.subarray(0, QUOTED_SCAN_BYTES));
+  const start = text.search(/\r?\n\r?\n/);
+  const body = start === -1 ? "" : text.slice(start);
+  const out: string[] = [];
+  const re = /^[ \t>]*Message-ID:[ \t]*(<[^<>\s]{1,900}>)/gim;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(body)) !== null && out.length < 20) {
+    const id = m[1];
+    if (id.toLowerCase() !== ownId?.toLowerCase() && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
 
 export interface ThreadCandidate {
   ticketId: number;
@@ -83,6 +111,7 @@ export function domainOf(email: string): string {
 export async function threadCandidates(
   mail: Pick<ParsedMail, "warmdeskTicketId" | "inReplyTo" | "references" | "subjectTicketId">,
   lookup: Pick<ThreadLookup, "ticketByMessageId">,
+  quoted: string[] = [],
 ): Promise<ThreadCandidate[]> {
   const out: ThreadCandidate[] = [];
   if (mail.warmdeskTicketId) out.push({ ticketId: mail.warmdeskTicketId, rule: "header" });
@@ -93,6 +122,10 @@ export async function threadCandidates(
   for (const id of [...mail.references].reverse()) {
     const t = await lookup.ticketByMessageId(id);
     if (t !== null) out.push({ ticketId: t, rule: "references" });
+  }
+  for (const id of quoted) {
+    const t = await lookup.ticketByMessageId(id);
+    if (t !== null) out.push({ ticketId: t, rule: "quoted" });
   }
   if (mail.subjectTicketId) out.push({ ticketId: mail.subjectTicketId, rule: "subject" });
   return out;
@@ -112,21 +145,25 @@ export async function trusted(
   return d !== "" && !SHARED_DOMAINS.has(d) && d === domainOf(ticket.from_email ?? "");
 }
 
-/** Decide where a mail goes: the first trusted candidate, else a new ticket. */
+/**
+ * Decide where a mail goes: the first trusted candidate, else a new ticket. `quoted`: ids
+ * quoted in a bounce's body ({@link quotedMessageIds}).
+ */
 export async function findThread(
   mail: Pick<
     ParsedMail,
     "warmdeskTicketId" | "inReplyTo" | "references" | "subjectTicketId" | "from"
   >,
   lookup: ThreadLookup,
+  quoted: string[] = [],
 ): Promise<ThreadDecision> {
   const untrusted: ThreadCandidate[] = [];
   const seen = new Map<number, boolean>();
   const sender = mail.from?.email ?? "";
-  for (const c of await threadCandidates(mail, lookup)) {
+  for (const c of await threadCandidates(mail, lookup, quoted)) {
     const ticket = await lookup.ticket(c.ticketId);
     if (!ticket) continue;
-    let ok = seen.get(ticket.id);
+    let ok = GUESSABLE.has(c.rule) ? seen.get(ticket.id) : true;
     if (ok === undefined) {
       ok = await trusted(ticket, sender, lookup);
       seen.set(ticket.id, ok);
