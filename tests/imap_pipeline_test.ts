@@ -3,7 +3,8 @@
  * refused, a crash between store and move, the per-poll cap, size cap, bad mail.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { appFor, mail, mailUser, newId, pollNow, testBox } from "./imap_helpers.ts";
+import { appFor, mail, mailUser, newId, pollNow, stack, stackCa, testBox } from "./imap_helpers.ts";
+import { saveImapSettings } from "../lib/mail/imap_settings.ts";
 import { keys } from "../lib/db/keys.ts";
 import type { TicketRecord } from "../lib/db/tickets.ts";
 import { listMessages } from "../lib/db/messages.ts";
@@ -250,6 +251,31 @@ Deno.test("[poll] small source batches: every batch is stored, then moved", asyn
     strictEqual(r.imported, 7);
     deepStrictEqual(moves.filter((m) => m.length > 0).map((m) => m.length), [3, 3, 1]);
     strictEqual(await box.count(box.processed), 7);
+  } finally {
+    await t.close();
+    await box.close();
+  }
+});
+
+Deno.test("[poll] polls over STARTTLS and implicit TLS with the certificate verified", async () => {
+  const box = await testBox(U);
+  const t = await appFor(box);
+  t.app.svc.ext.imapClientExtras = { ca: stackCa() };
+  try {
+    const modes = [
+      { security: "starttls" as const, port: stack.port },
+      { security: "tls" as const, port: stack.tlsPort },
+    ];
+    for (const m of modes) {
+      await saveImapSettings(t.app.svc, { ...m, tls_verify: true });
+      await box.append(mail({ subject: `over ${m.security}` }));
+      const r = await pollNow(t);
+      deepStrictEqual([r.ok, r.imported], [true, 1], `${m.security}: ${r.error}`);
+    }
+    deepStrictEqual((await allTickets(t.kv)).map((x) => x.subject), [
+      "over starttls",
+      "over tls",
+    ]);
   } finally {
     await t.close();
     await box.close();

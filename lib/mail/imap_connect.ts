@@ -9,6 +9,7 @@
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
 import type { Services } from "../state.ts";
 import { imapPassword, type ImapSettingsRecord } from "./imap_settings.ts";
+import { preferXoauth2 } from "./oauth2_sasl.ts";
 
 /** Budget for DNS + TCP + TLS handshake. */
 export const IMAP_CONNECT_TIMEOUT_MS = 15_000;
@@ -227,7 +228,8 @@ export async function openImap(
   s: ImapSettingsRecord,
   extras?: ImapClientExtras,
 ): Promise<ImapFlow> {
-  const client = new ImapFlow(await imapClientOptions(svc, s, extras));
+  // OAuth2: XOAUTH2 first, OAUTHBEARER as fallback (imapflow alone prefers OAUTHBEARER)
+  const client = preferXoauth2(new ImapFlow(await imapClientOptions(svc, s, extras)));
   // an 'error' event without a listener would crash the process; failures surface as rejects
   client.on("error", () => {});
   try {
@@ -257,6 +259,8 @@ export interface ImapTestResult {
   mailbox_exists?: boolean;
   processed_mailbox_exists?: boolean;
   capabilities?: string[];
+  /** Whether the connection was encrypted (TLS or after STARTTLS). */
+  tls?: boolean;
   idle_supported?: boolean;
   move_supported?: boolean;
 }
@@ -282,6 +286,7 @@ export async function testImapConnection(
       mailbox_exists: has(s.mailbox),
       processed_mailbox_exists: has(s.processed_mailbox),
       capabilities,
+      tls: Boolean((client as unknown as { secureConnection?: boolean }).secureConnection),
       idle_supported: client.capabilities.has("IDLE"),
       move_supported: client.capabilities.has("MOVE"),
     };
