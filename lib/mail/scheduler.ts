@@ -171,6 +171,18 @@ export function isDue(last: LastPoll | null, intervalS: number, now = Date.now()
   return now - Date.parse(last.at) >= intervalS * 1000 - DUE_SLACK_MS;
 }
 
+/**
+ * Delays (ms from `now`) of the polls due before the next cron tick, for intervals under a
+ * minute: with 30 s, a poll at :00 queues one for :30; with 20 s, two.
+ */
+export function pollsLaterThisMinute(lastAtMs: number, intervalS: number, now: number): number[] {
+  const out: number[] = [];
+  for (let k = 1; k * intervalS < 60; k++) {
+    out.push(Math.max(0, lastAtMs + k * intervalS * 1000 - now));
+  }
+  return out;
+}
+
 /** The minute's cron tick: poll if due; queue the polls due before the next tick. */
 export async function cronTick(svc: Services): Promise<PollResult | null> {
   const s = await getImapSettings(svc);
@@ -178,10 +190,8 @@ export async function cronTick(svc: Services): Promise<PollResult | null> {
   let result: PollResult | null = null;
   if (isDue(await getLastPoll(svc), s.poll_interval)) result = await requestPoll(svc, "cron");
   const last = await getLastPoll(svc);
-  if (last && s.poll_interval < 60) {
-    const base = Date.parse(last.at);
-    for (let k = 1; k * s.poll_interval < 60; k++) {
-      const delay = Math.max(0, base + k * s.poll_interval * 1000 - Date.now());
+  if (last) {
+    for (const delay of pollsLaterThisMinute(Date.parse(last.at), s.poll_interval, Date.now())) {
       await enqueue(svc, { type: POLL_DUE_MESSAGE, revision: s.revision }, delay);
     }
   }
@@ -189,7 +199,7 @@ export async function cronTick(svc: Services): Promise<PollResult | null> {
 }
 
 /** A delayed poll from the queue: polls only if still due and enabled. */
-async function duePoll(svc: Services): Promise<void> {
+export async function duePoll(svc: Services): Promise<void> {
   const s = await getImapSettings(svc);
   if (!s.enabled || !s.host) return;
   if (!isDue(await getLastPoll(svc), s.poll_interval)) return;
