@@ -17,30 +17,34 @@ import * as $11 from "./routes/_middleware.ts";
 import * as $12 from "./routes/api/v1/admin/imap/failed/[id].ts";
 import * as $13 from "./routes/api/v1/admin/imap/failed/index.ts";
 import * as $14 from "./routes/api/v1/admin/imap/index.ts";
-import * as $15 from "./routes/api/v1/admin/imap/poll.ts";
-import * as $16 from "./routes/api/v1/admin/imap/test.ts";
-import * as $17 from "./routes/api/v1/admin/smtp/index.ts";
-import * as $18 from "./routes/api/v1/admin/smtp/test.ts";
-import * as $19 from "./routes/api/v1/admin/users/[id].ts";
-import * as $20 from "./routes/api/v1/admin/users/index.ts";
-import * as $21 from "./routes/api/v1/attachments/[id].ts";
-import * as $22 from "./routes/api/v1/auth/login.ts";
-import * as $23 from "./routes/api/v1/auth/logout.ts";
-import * as $24 from "./routes/api/v1/auth/me.ts";
-import * as $25 from "./routes/api/v1/customers/[id]/tickets.ts";
-import * as $26 from "./routes/api/v1/customers/index.ts";
-import * as $27 from "./routes/api/v1/health.ts";
-import * as $28 from "./routes/api/v1/inbox/counts.ts";
-import * as $29 from "./routes/api/v1/inbox/index.ts";
-import * as $30 from "./routes/api/v1/tickets/[id]/customer.ts";
-import * as $31 from "./routes/api/v1/tickets/[id]/index.ts";
-import * as $32 from "./routes/api/v1/tickets/[id]/messages.ts";
-import * as $33 from "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts";
-import * as $34 from "./routes/api/v1/tickets/index.ts";
-import * as $35 from "./routes/api/v1/ws.ts";
-import * as $36 from "./routes/index.ts";
-import * as $37 from "./routes/login.tsx";
-import * as $38 from "./routes/logout.tsx";
+import * as $15 from "./routes/api/v1/admin/imap/oauth2/auth-url.ts";
+import * as $16 from "./routes/api/v1/admin/imap/oauth2/callback.ts";
+import * as $17 from "./routes/api/v1/admin/imap/oauth2/disconnect.ts";
+import * as $18 from "./routes/api/v1/admin/imap/oauth2/status.ts";
+import * as $19 from "./routes/api/v1/admin/imap/poll.ts";
+import * as $20 from "./routes/api/v1/admin/imap/test.ts";
+import * as $21 from "./routes/api/v1/admin/smtp/index.ts";
+import * as $22 from "./routes/api/v1/admin/smtp/test.ts";
+import * as $23 from "./routes/api/v1/admin/users/[id].ts";
+import * as $24 from "./routes/api/v1/admin/users/index.ts";
+import * as $25 from "./routes/api/v1/attachments/[id].ts";
+import * as $26 from "./routes/api/v1/auth/login.ts";
+import * as $27 from "./routes/api/v1/auth/logout.ts";
+import * as $28 from "./routes/api/v1/auth/me.ts";
+import * as $29 from "./routes/api/v1/customers/[id]/tickets.ts";
+import * as $30 from "./routes/api/v1/customers/index.ts";
+import * as $31 from "./routes/api/v1/health.ts";
+import * as $32 from "./routes/api/v1/inbox/counts.ts";
+import * as $33 from "./routes/api/v1/inbox/index.ts";
+import * as $34 from "./routes/api/v1/tickets/[id]/customer.ts";
+import * as $35 from "./routes/api/v1/tickets/[id]/index.ts";
+import * as $36 from "./routes/api/v1/tickets/[id]/messages.ts";
+import * as $37 from "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts";
+import * as $38 from "./routes/api/v1/tickets/index.ts";
+import * as $39 from "./routes/api/v1/ws.ts";
+import * as $40 from "./routes/index.ts";
+import * as $41 from "./routes/login.tsx";
+import * as $42 from "./routes/logout.tsx";
 import * as $$0 from "./islands/customer_directory.tsx";
 import * as $$1 from "./islands/imap_settings.tsx";
 import * as $$2 from "./islands/inbox_badge.tsx";
@@ -69,30 +73,34 @@ export const manifest: Manifest = {
     "./routes/api/v1/admin/imap/failed/[id].ts": $12,
     "./routes/api/v1/admin/imap/failed/index.ts": $13,
     "./routes/api/v1/admin/imap/index.ts": $14,
-    "./routes/api/v1/admin/imap/poll.ts": $15,
-    "./routes/api/v1/admin/imap/test.ts": $16,
-    "./routes/api/v1/admin/smtp/index.ts": $17,
-    "./routes/api/v1/admin/smtp/test.ts": $18,
-    "./routes/api/v1/admin/users/[id].ts": $19,
-    "./routes/api/v1/admin/users/index.ts": $20,
-    "./routes/api/v1/attachments/[id].ts": $21,
-    "./routes/api/v1/auth/login.ts": $22,
-    "./routes/api/v1/auth/logout.ts": $23,
-    "./routes/api/v1/auth/me.ts": $24,
-    "./routes/api/v1/customers/[id]/tickets.ts": $25,
-    "./routes/api/v1/customers/index.ts": $26,
-    "./routes/api/v1/health.ts": $27,
-    "./routes/api/v1/inbox/counts.ts": $28,
-    "./routes/api/v1/inbox/index.ts": $29,
-    "./routes/api/v1/tickets/[id]/customer.ts": $30,
-    "./routes/api/v1/tickets/[id]/index.ts": $31,
-    "./routes/api/v1/tickets/[id]/messages.ts": $32,
-    "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts": $33,
-    "./routes/api/v1/tickets/index.ts": $34,
-    "./routes/api/v1/ws.ts": $35,
-    "./routes/index.ts": $36,
-    "./routes/login.tsx": $37,
-    "./routes/logout.tsx": $38,
+    "./routes/api/v1/admin/imap/oauth2/auth-url.ts": $15,
+    "./routes/api/v1/admin/imap/oauth2/callback.ts": $16,
+    "./routes/api/v1/admin/imap/oauth2/disconnect.ts": $17,
+    "./routes/api/v1/admin/imap/oauth2/status.ts": $18,
+    "./routes/api/v1/admin/imap/poll.ts": $19,
+    "./routes/api/v1/admin/imap/test.ts": $20,
+    "./routes/api/v1/admin/smtp/index.ts": $21,
+    "./routes/api/v1/admin/smtp/test.ts": $22,
+    "./routes/api/v1/admin/users/[id].ts": $23,
+    "./routes/api/v1/admin/users/index.ts": $24,
+    "./routes/api/v1/attachments/[id].ts": $25,
+    "./routes/api/v1/auth/login.ts": $26,
+    "./routes/api/v1/auth/logout.ts": $27,
+    "./routes/api/v1/auth/me.ts": $28,
+    "./routes/api/v1/customers/[id]/tickets.ts": $29,
+    "./routes/api/v1/customers/index.ts": $30,
+    "./routes/api/v1/health.ts": $31,
+    "./routes/api/v1/inbox/counts.ts": $32,
+    "./routes/api/v1/inbox/index.ts": $33,
+    "./routes/api/v1/tickets/[id]/customer.ts": $34,
+    "./routes/api/v1/tickets/[id]/index.ts": $35,
+    "./routes/api/v1/tickets/[id]/messages.ts": $36,
+    "./routes/api/v1/tickets/[id]/messages/[mid]/retry.ts": $37,
+    "./routes/api/v1/tickets/index.ts": $38,
+    "./routes/api/v1/ws.ts": $39,
+    "./routes/index.ts": $40,
+    "./routes/login.tsx": $41,
+    "./routes/logout.tsx": $42,
   },
   islands: {
     "./islands/customer_directory.tsx": $$0,

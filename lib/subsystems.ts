@@ -6,3 +6,4 @@ import "./queue.ts";
 import "./mail/outbound.ts";
 import "./live/mod.ts";
 import "./mail/scheduler.ts";
+import "./mail/oauth2_subsystem.ts";

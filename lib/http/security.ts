@@ -56,7 +56,10 @@ export const securityMiddleware: Middleware<State> = async (ctx) => {
     h.set("x-content-type-options", "nosniff");
     h.set("referrer-policy", "same-origin");
     h.set("x-frame-options", "DENY");
-    h.set("cross-origin-opener-policy", "same-origin-allow-popups");
+    // a route may relax it (the OAuth2 callback popup must keep its opener)
+    if (!h.has("cross-origin-opener-policy")) {
+      h.set("cross-origin-opener-policy", "same-origin-allow-popups");
+    }
     h.set("permissions-policy", "camera=(), microphone=(), geolocation=()");
     if (ctx.state.svc.config.base_url.startsWith("https://")) {
       h.set("strict-transport-security", "max-age=31536000; includeSubDomains");
