@@ -27,7 +27,8 @@ const PROVIDER_NAMES: Record<string, string> = { google: "Google", office365: "O
 /** Props: the provider chosen in the form; called after connect/disconnect. */
 export interface OAuthPanelProps {
   provider: string;
-  onChanged: () => void;
+  /** The connection changed; `note` is shown by the form (this panel may unmount). */
+  onChanged: (note?: string) => void;
 }
 
 export function OAuthPanel(props: OAuthPanelProps) {
@@ -172,11 +173,10 @@ export function OAuthPanel(props: OAuthPanelProps) {
     try {
       await api("POST", "/api/v1/admin/imap/oauth2/disconnect");
       await refresh();
-      message.value = {
-        kind: "info",
-        text: "Disconnected. The mailbox uses password sign-in again.",
-      };
-      props.onChanged();
+      const text = "Disconnected. The mailbox uses password sign-in again.";
+      message.value = { kind: "info", text };
+      // the server switched auth back to plain: the form hides this panel
+      props.onChanged(text);
     } catch (err) {
       message.value = { kind: "error", text: errorText(err) };
     } finally {
@@ -203,7 +203,7 @@ export function OAuthPanel(props: OAuthPanelProps) {
                 : null}
               {s.expires_at && s.access_token_set
                 ? (
-                  <span class="muted small">
+                  <span class="muted small oauth-expiry">
                     · access token valid until {fullTime(s.expires_at)}
                   </span>
                 )
@@ -221,9 +221,7 @@ export function OAuthPanel(props: OAuthPanelProps) {
         ? (
           <Result kind="error">
             <strong>OAuth2 is not configured.</strong> {configError.value}
-            <span class="block small">
-              Add the client id and secret under <code>oauth2:</code> in warmdesk.yaml and restart.
-            </span>
+            <span class="block small">Restart WarmDesk after changing warmdesk.yaml.</span>
           </Result>
         )
         : null}

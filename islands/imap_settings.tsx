@@ -263,7 +263,15 @@ export default function ImapSettingsForm() {
             />
           )}
         {v.auth === "oauth2"
-          ? <OAuthPanel provider={String(v.provider)} onChanged={() => load(true)} />
+          ? (
+            <OAuthPanel
+              provider={String(v.provider)}
+              onChanged={(note) => {
+                saveMsg.value = note ? { kind: "info", text: note } : null;
+                load(true);
+              }}
+            />
+          )
           : null}
         <TextField {...common} name="mailbox" label="Mailbox" hint="The folder to poll." />
         <TextField

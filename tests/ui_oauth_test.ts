@@ -69,6 +69,8 @@ Deno.test("[ui oauth] Authorise: popup, consent, closes, the page shows the mail
     await form.locator("button:has-text('Disconnect')").click();
     await page.waitForSelector("text=Disconnected.");
     assert.equal(await page.locator("[data-oauth-connected]").count(), 0);
+    // the server set auth back to plain; the form follows
+    assert.equal(await form.locator("select[name=auth]").inputValue(), "plain");
     assert.deepEqual(b.problems, []);
   } finally {
     await b.close();
