@@ -11,7 +11,7 @@ import type { PlanOutbound } from "../helpdesk.ts";
 import type { Services } from "../state.ts";
 import { keys } from "../db/keys.ts";
 import { handleOutboundSend, OUTBOUND_SEND, type OutboundQueueMessage } from "./outbox.ts";
-import { sweepOutbox } from "./outbox.ts";
+import { drainOutbox, sweepOutbox } from "./outbox.ts";
 import { planOutbound } from "./outbound_plan.ts";
 
 export { planOutbound, retryDelivery } from "./outbound_plan.ts";
@@ -99,6 +99,8 @@ SUBSYSTEMS.push((svc) => {
       clearInterval(timer);
       await fast.stop();
       await sweeping;
+      // let running SMTP sessions finish (bounded by SEND_TIMEOUTS.total) before KV closes
+      await drainOutbox();
     },
   };
 });

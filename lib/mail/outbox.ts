@@ -23,7 +23,7 @@ import type { Services } from "../state.ts";
 import { keys } from "../db/keys.ts";
 import { getMessageRecord, publicMessage, updateDelivery } from "../db/messages.ts";
 import { logger } from "../log.ts";
-import { getSmtpRecord, smtpConfigured, type SmtpSettingsRecord } from "./smtp_settings.ts";
+import { getSmtpRecord, smtpConfigured } from "./smtp_settings.ts";
 import { connectionOf } from "./smtp_settings.ts";
 import { SEND_TIMEOUTS, sendViaSmtp, SmtpSendError } from "./smtp_transport.ts";
 import { Buffer } from "node:buffer";
@@ -93,8 +93,16 @@ export function retryDelayMs(attempts: number): number {
   return RETRY_DELAYS_MS[i];
 }
 
-/** Ids being sent by this process right now (a duplicate queue message just returns). */
-const inFlight = new Set<string>();
+/** Sends running in this process, by id (a duplicate queue message just returns). */
+const inFlight = new Map<string, Promise<void>>();
+
+/**
+ * Wait for this process's running sends to finish (graceful stop), so a shutdown does not leave
+ * records `sending` that would count as "in doubt" after the restart.
+ */
+export async function drainOutbox(): Promise<void> {
+  await Promise.allSettled([...inFlight.values()]);
+}
 
 /** The queue handler: deliver one outbox record if it is due. Idempotent. */
 export async function handleOutboundSend(svc: Services, msg: OutboundQueueMessage): Promise<void> {
@@ -138,9 +146,10 @@ export async function handleOutboundSend(svc: Services, msg: OutboundQueueMessag
     };
     const res = await svc.kv.atomic().check(entry).set(key, claimed).commit();
     if (!res.ok) continue; // changed under us: read again
-    inFlight.add(msg.id);
+    const running = attempt(svc, { key, value: claimed, versionstamp: res.versionstamp }, claimed);
+    inFlight.set(msg.id, running);
     try {
-      await attempt(svc, { key, value: claimed, versionstamp: res.versionstamp }, claimed);
+      await running;
     } finally {
       inFlight.delete(msg.id);
     }
@@ -153,29 +162,26 @@ async function attempt(
   claim: Deno.KvEntry<OutboxRecord>,
   rec: OutboxRecord,
 ): Promise<void> {
-  const msgRec = await getMessageRecord(svc.kv, rec.message);
-  if (!msgRec) {
-    await svc.kv.atomic().check(claim).delete(claim.key).commit();
-    return;
-  }
-  const settings = await getSmtpRecord(svc.kv);
-  if (!smtpConfigured(settings)) {
-    await finish(svc, claim, rec, {
-      error: "Outgoing mail is not set up (Admin → Settings → Outgoing Mail)",
-    });
-    return;
-  }
-  if (!isValidEmail(rec.to.email)) {
-    await finish(svc, claim, rec, {
-      error: `Recipient address "${rec.to.email}" is not valid`,
-      final: true,
-    });
-    return;
-  }
   const t0 = performance.now();
   try {
+    const msgRec = await getMessageRecord(svc.kv, rec.message);
+    if (!msgRec) {
+      await svc.kv.atomic().check(claim).delete(claim.key).commit();
+      return;
+    }
+    const settings = await getSmtpRecord(svc.kv);
+    if (!smtpConfigured(settings)) {
+      throw new SmtpSendError(
+        "Outgoing mail is not set up (Admin → Settings → Outgoing Mail)",
+        "config",
+        false,
+      );
+    }
+    if (!isValidEmail(rec.to.email)) {
+      throw new SmtpSendError(`Recipient address "${rec.to.email}" is not valid`, "config", true);
+    }
     const body = (await publicMessage(svc.kv, msgRec)).body_text;
-    const mail = buildReplyMail(rec, settings as SmtpSettingsRecord, body);
+    const mail = buildReplyMail(rec, settings, body);
     const raw = await renderReplyRaw(mail);
     const conn = await connectionOf(svc, settings);
     const res = await sendViaSmtp(conn, { envelope: mail.envelope, raw: Buffer.from(raw) });
@@ -187,6 +193,8 @@ async function attempt(
       response: res.response,
     });
   } catch (e) {
+    // anything that failed before or during the SMTP session is a known failure, not "in
+    // doubt": the server did not accept the mail (or was never reached)
     const err = e instanceof SmtpSendError
       ? e
       : new SmtpSendError(`Could not send: ${(e as Error).message}`, "network", false);

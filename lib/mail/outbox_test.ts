@@ -12,6 +12,7 @@ import { createTicket, getMessageRecord } from "../db/messages.ts";
 import { HttpError } from "../fw/mod.ts";
 import { replyToTicket } from "../helpdesk.ts";
 import type { Services } from "../state.ts";
+import { setLogSink } from "../log.ts";
 import type { PublicUser } from "../db/users.ts";
 import { parseMail } from "./parse.ts";
 import { planOutbound, retryDelivery } from "./outbound_plan.ts";
@@ -78,6 +79,7 @@ interface Env {
 }
 
 async function env(opts: { replyTo?: string; port?: number } = {}): Promise<Env> {
+  const restoreLog = setLogSink(() => {});
   const kv = await Deno.openKv(":memory:");
   const svc: Services = {
     kv,
@@ -120,6 +122,7 @@ async function env(opts: { replyTo?: string; port?: number } = {}): Promise<Env>
     async close() {
       kv.close();
       await s.close();
+      restoreLog();
     },
   };
 }

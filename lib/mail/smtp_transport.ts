@@ -97,7 +97,8 @@ export type SmtpErrorKind =
   | "recipient"
   | "message"
   | "protocol"
-  | "network";
+  | "network"
+  | "config";
 
 /** A failed SMTP attempt: a precise message; `permanent` when retrying cannot help. */
 export class SmtpSendError extends Error {
