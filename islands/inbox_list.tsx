@@ -7,6 +7,7 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import type { ComponentChildren } from "preact";
 import type { Ticket } from "../lib/db/tickets.ts";
 import { live } from "../lib/live/client.ts";
 import { api, errorText } from "../components/api.ts";
@@ -23,6 +24,8 @@ export interface InboxListProps {
   next: string | null;
   /** Server time of rendering, so relative times match during hydration. */
   now: number;
+  /** Server-rendered controls for the page head (a slot: e.g. the New ticket island). */
+  actions?: ComponentChildren;
 }
 
 interface InboxPage {
@@ -105,6 +108,7 @@ export default function InboxList(props: InboxListProps) {
               : `${unread} unread of ${total} open ${total === 1 ? "ticket" : "tickets"}`}
           </p>
         </div>
+        {props.actions}
       </header>
       {error.value ? <p class="alert alert-error" role="alert">{error.value}</p> : null}
       <TicketList

@@ -168,3 +168,40 @@ Deno.test("[ui pages] attachments are links; at phone width nothing overflows", 
     await t.close();
   }
 });
+
+Deno.test("[ui pages] New ticket from the Inbox survives live reloads and opens the ticket", async () => {
+  const t = await startTestApp({ start: false });
+  const b = await openBrowser();
+  try {
+    const { page } = b;
+    await signIn(page, t.url, ADMIN.email, ADMIN.password);
+    await hydrated(page);
+    await page.waitForSelector(".sidebar [data-live=online]", { state: "attached" });
+    await page.click("button:has-text('New ticket')");
+    await page.fill("form[aria-label='New ticket'] input[name=subject]", "Phoned in");
+    // the list around the form reloads in place: the half-filled form stays
+    const mail = await emailTicket(t.kv, {
+      subject: "Meanwhile by mail",
+      name: "M",
+      email: "m@example.test",
+      text: "x",
+    });
+    await page.waitForSelector(`.ticket-row[data-ticket-id="${mail.id}"]`);
+    assert.equal(
+      await page.inputValue("form[aria-label='New ticket'] input[name=subject]"),
+      "Phoned in",
+    );
+    await page.fill("form[aria-label='New ticket'] textarea[name=body]", "Customer called.");
+    await Promise.all([
+      page.waitForURL(/\/tickets\/\d+$/),
+      page.click("button:has-text('Create ticket')"),
+    ]);
+    await hydrated(page);
+    assert.match(await page.locator("h1").textContent() ?? "", /Phoned in/);
+    assert.match(await page.locator("[data-meta]").textContent() ?? "", /In the Inbox/);
+    assert.deepEqual(b.problems, []);
+  } finally {
+    await b.close();
+    await t.close();
+  }
+});

@@ -3,6 +3,7 @@ import { HttpError, page } from "../../lib/fw/mod.ts";
 import { assertSignedIn } from "../../lib/auth/guard.ts";
 import { listInbox } from "../../lib/db/inbox.ts";
 import InboxList from "../../islands/inbox_list.tsx";
+import NewTicket from "../../islands/new_ticket.tsx";
 
 /** The Inbox: tickets without a customer, newest activity first, 50 a page. */
 export const handler = define.handlers({
@@ -31,6 +32,7 @@ export default define.page<typeof handler>(({ data }) => (
       cursor={data.cursor}
       next={data.inbox.cursor}
       now={data.now}
+      actions={<NewTicket customerId={null} />}
     />
   </div>
 ));
