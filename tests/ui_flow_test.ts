@@ -96,6 +96,31 @@ Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves 
     await page.goto(`${t.url}/customers/${acme.body.customer.id}`);
     assert.match(await page.locator(".ticket-list").textContent() ?? "", /Printer on fire/);
     await shot(page, "customer");
+
+    // the Customers list, and creating one there
+    await page.click(".sidebar a[href='/customers']");
+    await hydrated(page);
+    await page.fill("form input[name=name]", "Beta Bakery");
+    await page.fill("form input[name=email]", "hello@beta.example");
+    await page.click("button:has-text('Add customer')");
+    await page.waitForSelector(".card-list li.is-new:has-text('Beta Bakery')");
+    assert.match(
+      await page.locator(".card-list li:has-text('Acme Corp')").textContent() ?? "",
+      /1 ticket/,
+    );
+    // the same address again: the server's 409 is shown
+    await page.fill("form input[name=name]", "Beta again");
+    await page.fill("form input[name=email]", "hello@beta.example");
+    await page.click("button:has-text('Add customer')");
+    await page.waitForSelector("form [role=alert]");
+    assert.match(await page.locator("form [role=alert]").textContent() ?? "", /already exists/);
+    await shot(page, "customers");
+
+    // an unknown ticket: a 404 page inside the frame
+    const missing = await page.goto(`${t.url}/tickets/999`);
+    assert.equal(missing?.status(), 404);
+    assert.match(await page.locator("main h1").textContent() ?? "", /Not found/);
+    await shot(page, "not_found");
     assert.deepEqual(b.problems, []);
   } finally {
     await b.close();
