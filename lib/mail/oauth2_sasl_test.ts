@@ -125,10 +125,10 @@ Deno.test("[sasl] a refused XOAUTH2 falls back to OAUTHBEARER on the same connec
   assert.equal(r.error, null);
   assert.deepEqual(r.tried.map((t) => t.mech), ["XOAUTH2", "OAUTHBEARER"]);
   assert.equal(r.mech, "OAUTHBEARER");
-  assert.match(
-    r.tried[1].payload,
-    /^n,a=desk@example\.test,\x01host=.*\x01auth=Bearer at-123\x01\x01$/,
-  );
+  const fields = r.tried[1].payload.split("\x01");
+  assert.equal(fields[0], "n,a=desk@example.test,");
+  assert.match(fields[1], /^host=/);
+  assert.equal(fields[3], "auth=Bearer at-123");
 });
 
 Deno.test("[sasl] a server with only one mechanism gets that one; both refused is an auth failure", async () => {
