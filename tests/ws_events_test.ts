@@ -3,50 +3,10 @@
  * Writes go through the API or the same db functions the mail importer uses.
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp } from "./support/app.ts";
-import { WsClient } from "../lib/live/testing.ts";
-import { appendMessage, createTicket, updateDelivery } from "../lib/db/messages.ts";
+import { startTestApp } from "./support/app.ts";
+import { agent, mailTicket, WsClient } from "../lib/live/testing.ts";
+import { appendMessage, updateDelivery } from "../lib/db/messages.ts";
 import { liveHub } from "../lib/live/upgrade.ts";
-
-/** A customer's mail arriving as a new Inbox ticket (as the importer stores it). */
-export async function mailTicket(kv: Deno.Kv, subject = "Printer on fire"): Promise<number> {
-  const res = await createTicket(kv, {
-    subject,
-    source: "email",
-    from_name: "Carol Customer",
-    from_email: "carol@customer.test",
-    customer_id: null,
-    first: {
-      direction: "inbound",
-      author_name: "Carol Customer",
-      author_email: "carol@customer.test",
-      author_user_id: null,
-      body_text: "Help, please.",
-      body_html: null,
-      via_email: true,
-      message_id: `<${crypto.randomUUID()}@customer.test>`,
-      auto: false,
-    },
-  });
-  assert.equal(res.duplicate, false);
-  return res.duplicate ? 0 : res.ticket.id;
-}
-
-/** An agent with helpdesk access, signed in. */
-export async function agent(t: TestApp, name: string) {
-  const admin = await t.client();
-  const email = `${name.toLowerCase()}@desk.test`;
-  const r = await admin.json("POST", "/api/v1/admin/users", {
-    email,
-    name,
-    password: "agent-pass-123",
-    role: "agent",
-    helpdesk_enabled: true,
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  const client = await t.client(email, "agent-pass-123");
-  return { client, user: r.body.user as { id: string; name: string } };
-}
 
 Deno.test("[ws] a socket gets the caller's inbox counts on connect", async () => {
   const t = await startTestApp();

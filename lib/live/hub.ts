@@ -6,15 +6,13 @@
  * are open. With an embedded SQLite KV a watch sees only this process's writes: run one process
  * per KV file, or a remote KV for several processes.
  */
-import { inboxCounts } from "../db/inbox.ts";
 import { publicMessage } from "../db/messages.ts";
 import { publicTicket, unreadFlags } from "../db/tickets.ts";
 import { keys } from "../db/keys.ts";
-import { getUser, hasHelpdesk, type PublicUser } from "../db/users.ts";
-import { getSession } from "../auth/sessions.ts";
+import type { PublicUser } from "../db/users.ts";
 import { logger } from "../log.ts";
+import { type Conn, newConn, rateCheck, sessionVerdict } from "./connection.ts";
 import {
-  CLOSE_FORBIDDEN,
   CLOSE_GOING_AWAY,
   CLOSE_SESSION_ENDED,
   CLOSE_TOO_SLOW,
@@ -23,14 +21,8 @@ import {
   MAX_BUFFERED_BYTES,
   RESYNC_SLACK_MS,
 } from "./constants.ts";
-import { changesSince, distinctChanges, type InboxChange, InboxFeed } from "./feed.ts";
-import {
-  enterPresence,
-  leavePresence,
-  type PresenceSlot,
-  readViewers,
-  refreshPresence,
-} from "./presence.ts";
+import { InboxChannel } from "./inbox_channel.ts";
+import { enterPresence, leavePresence, readViewers, refreshPresence } from "./presence.ts";
 import {
   type ClientMessage,
   encode,
@@ -41,28 +33,8 @@ import {
 } from "./protocol.ts";
 import { TicketView } from "./ticket_view.ts";
 import { type ChangedParts, WatchGroups } from "./watch_groups.ts";
-import { type KeyWatch, watchKeys } from "./watch.ts";
 
 const log = logger("live");
-
-/** Client messages allowed per socket in RATE_WINDOW_MS; more get a `rate_limited` error. */
-const RATE_MAX = 60;
-const RATE_WINDOW_MS = 10_000;
-
-interface Conn {
-  id: string;
-  socket: WebSocket;
-  user: PublicUser;
-  token: string | null;
-  subs: Map<number, PresenceSlot>;
-  lastInbox: string | null;
-  lastPresence: Map<number, string>;
-  open: boolean;
-  released: boolean;
-  /** Client messages of one socket are handled in order. */
-  chain: Promise<void>;
-  rate: { start: number; count: number };
-}
 
 interface TicketState {
   view: TicketView | null;
@@ -90,38 +62,26 @@ export class LiveHub {
   #running = false;
   #stopped = false;
   #life: Promise<void> = Promise.resolve();
-  #inboxChain: Promise<void> = Promise.resolve();
-  #inboxWatch: KeyWatch | null = null;
-  #feed: InboxFeed | null = null;
+  #inbox: InboxChannel;
   #timers: ReturnType<typeof setInterval>[] = [];
+  #idleWaiters: (() => void)[] = [];
 
   constructor(private kv: Deno.Kv, options: Partial<LiveOptions> = {}) {
     this.options = { ...DEFAULT_LIVE_OPTIONS, ...options };
     this.#groups = new WatchGroups(kv, (id, parts) => this.#onTicketChange(id, parts));
+    this.#inbox = new InboxChannel(kv, () => [...this.#conns], (c, f) => this.#send(c, f));
   }
 
   /** Take over an upgraded socket of a signed-in helpdesk user. */
   accept(socket: WebSocket, user: PublicUser, sessionToken: string | null): void {
-    const conn: Conn = {
-      id: crypto.randomUUID(),
-      socket,
-      user,
-      token: sessionToken,
-      subs: new Map(),
-      lastInbox: null,
-      lastPresence: new Map(),
-      open: false,
-      released: false,
-      chain: Promise.resolve(),
-      rate: { start: Date.now(), count: 0 },
-    };
+    const conn = newConn(socket, user, sessionToken);
     socket.onopen = () => {
       if (this.#stopped) return this.#close(conn, CLOSE_GOING_AWAY, "server shutting down");
       conn.open = true;
       this.#conns.add(conn);
       this.#track((async () => {
         await this.#ensureRunning();
-        await this.#inboxSerial(() => this.#sendCounts([conn], true));
+        await this.#inbox.counts([conn], true);
       })());
     };
     socket.onmessage = (e) => {
@@ -141,7 +101,7 @@ export class LiveHub {
     return {
       sockets: this.#conns.size,
       tickets: this.#groups.tickets,
-      watches: this.#groups.watches + (this.#inboxWatch ? 1 : 0),
+      watches: this.#groups.watches + (this.#inbox.watching ? 1 : 0),
       presence_rows: rows,
       running: this.#running,
     };
@@ -189,16 +149,24 @@ export class LiveHub {
       this.#life = this.#life.then(() => this.#stopBackground());
       this.#track(this.#life);
     }
+    if (this.#conns.size === 0) {
+      const waiters = this.#idleWaiters.splice(0);
+      // not tracked: settle() waits for tracked tasks, and would wait for itself
+      if (waiters.length) this.settle().then(() => waiters.forEach((w) => w()));
+    }
+  }
+
+  /**
+   * Resolves once no socket is open and everything they held is released (a closing client
+   * sees its close event slightly before the server does; tests wait here).
+   */
+  idle(): Promise<void> {
+    if (this.#conns.size === 0) return this.settle();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   async #startBackground() {
-    this.#feed = new InboxFeed(this.kv, this.options.feedLookbackMs);
-    await this.#feed.prime();
-    this.#inboxWatch = watchKeys(
-      this.kv,
-      [keys.liveInbox()],
-      () => this.#inboxSerial(() => this.#onInboxChange()),
-    );
+    await this.#inbox.start(this.options.feedLookbackMs);
     const every = (ms: number, fn: () => Promise<void>) =>
       this.#timers.push(setInterval(() => this.#track(fn()), ms));
     every(this.options.pingIntervalMs, () => Promise.resolve(this.#ping()));
@@ -209,11 +177,7 @@ export class LiveHub {
   async #stopBackground() {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    await this.#inboxWatch?.stop();
-    this.#inboxWatch = null;
-    this.#feed = null;
-    // the watch may have queued one last run
-    await this.#inboxChain;
+    await this.#inbox.stop();
   }
 
   // ---- sockets ---------------------------------------------------------------------------
@@ -257,12 +221,9 @@ export class LiveHub {
   }
 
   async #onClientMessage(conn: Conn, data: unknown) {
-    const now = Date.now();
-    if (now - conn.rate.start > RATE_WINDOW_MS) conn.rate = { start: now, count: 0 };
-    if (++conn.rate.count > RATE_MAX) {
-      if (conn.rate.count === RATE_MAX + 1) this.#error(conn, "rate_limited", "Too many messages");
-      return;
-    }
+    const rate = rateCheck(conn);
+    if (rate === "limited") this.#error(conn, "rate_limited", "Too many messages; slow down");
+    if (rate !== "ok") return;
     const r = parseClientMessage(data);
     if (!r.ok) return this.#error(conn, r.code, r.error);
     const m: ClientMessage = r.msg;
@@ -340,53 +301,12 @@ export class LiveHub {
 
   async #resync(conn: Conn, since: number | null) {
     if (since !== null) {
-      const changes = distinctChanges(await changesSince(this.kv, since - RESYNC_SLACK_MS));
-      for (const f of this.#ticketFrames(changes)) this.#send(conn, f);
+      for (const f of await this.#inbox.replay(since - RESYNC_SLACK_MS)) this.#send(conn, f);
     }
-    await this.#inboxSerial(() => this.#sendCounts([conn], true));
+    await this.#inbox.counts([conn], true);
     for (const id of conn.subs.keys()) {
       this.#sendPresence(conn, id, await readViewers(this.kv, id), true);
     }
-  }
-
-  // ---- inbox -----------------------------------------------------------------------------
-
-  /** Inbox work runs one at a time, so counts never arrive out of order. */
-  #inboxSerial(fn: () => Promise<void>): Promise<void> {
-    const run = this.#inboxChain.then(fn);
-    this.#inboxChain = run.catch((e) => log.error("inbox update failed", { error: e }));
-    return this.#inboxChain;
-  }
-
-  #ticketFrames(changes: InboxChange[]): string[] {
-    return changes.map((c) => encode({ type: "ticket", ticket_id: c.ticket_id, reason: c.reason }));
-  }
-
-  async #onInboxChange() {
-    if (!this.#feed) return;
-    const frames = this.#ticketFrames(distinctChanges(await this.#feed.poll()));
-    if (frames.length) { for (const c of this.#conns) for (const f of frames) this.#send(c, f); }
-    await this.#sendCounts([...this.#conns], false);
-  }
-
-  /** Read each user's counts once and send them where they differ from the last sent. */
-  async #sendCounts(conns: Conn[], force: boolean) {
-    const byUser = new Map<string, Conn[]>();
-    for (const c of conns) {
-      if (!c.open) continue;
-      const list = byUser.get(c.user.id) ?? [];
-      list.push(c);
-      byUser.set(c.user.id, list);
-    }
-    await Promise.all([...byUser].map(async ([userId, list]) => {
-      const counts = await inboxCounts(this.kv, userId);
-      const frame = encode({ type: "inbox", unread: counts.unread, total: counts.total });
-      for (const c of list) {
-        if (!force && c.lastInbox === frame) continue;
-        c.lastInbox = frame;
-        this.#send(c, frame);
-      }
-    }));
   }
 
   // ---- tickets ---------------------------------------------------------------------------
@@ -462,19 +382,11 @@ export class LiveHub {
   /** A socket outlives neither its session nor its user's helpdesk access. */
   async #recheckSessions() {
     const verdicts = new Map<string | null, Promise<number | null>>();
-    const verdict = async (c: Conn): Promise<number | null> => {
-      if (!c.token) return null;
-      const s = await getSession(this.kv, c.token);
-      const u = s ? await getUser(this.kv, s.user_id) : null;
-      if (!s || !u || u.id !== c.user.id) return CLOSE_SESSION_ENDED;
-      return hasHelpdesk(u) ? null : CLOSE_FORBIDDEN;
-    };
     for (const c of [...this.#conns]) {
-      if (!verdicts.has(c.token)) verdicts.set(c.token, verdict(c));
+      if (!verdicts.has(c.token)) verdicts.set(c.token, sessionVerdict(this.kv, c));
       const code = await verdicts.get(c.token)!;
-      if (code !== null) {
-        this.#close(c, code, code === CLOSE_SESSION_ENDED ? "session ended" : "no helpdesk access");
-      }
+      if (code === CLOSE_SESSION_ENDED) this.#close(c, code, "session ended");
+      else if (code !== null) this.#close(c, code, "no helpdesk access");
     }
   }
 }

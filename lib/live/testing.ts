@@ -3,6 +3,7 @@
  * session cookie). It records every event and lets a test wait for the next one matching a
  * predicate. Not used by the app itself.
  */
+import { createTicket } from "../db/messages.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Ev = { type: string; [k: string]: any };
@@ -136,4 +137,53 @@ export class WsClient {
     if (this.socket.readyState < WebSocket.CLOSING) this.socket.close(1000);
     await this.#closed;
   }
+}
+
+/** A customer's mail arriving as a new Inbox ticket (stored the way the importer stores it). */
+export async function mailTicket(kv: Deno.Kv, subject = "Printer on fire"): Promise<number> {
+  const res = await createTicket(kv, {
+    subject,
+    source: "email",
+    from_name: "Carol Customer",
+    from_email: "carol@customer.test",
+    customer_id: null,
+    first: {
+      direction: "inbound",
+      author_name: "Carol Customer",
+      author_email: "carol@customer.test",
+      author_user_id: null,
+      body_text: "Help, please.",
+      body_html: null,
+      via_email: true,
+      message_id: `<${crypto.randomUUID()}@customer.test>`,
+      auto: false,
+    },
+  });
+  if (res.duplicate) throw new Error("mailTicket: duplicate");
+  return res.ticket.id;
+}
+
+/** The part of a test client `agent` needs (tests/support/app.ts clients fit). */
+export interface ClientLike {
+  cookie: string | null;
+  // deno-lint-ignore no-explicit-any
+  json(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+/** Create an agent with helpdesk access (as the admin) and sign them in. */
+export async function agent<C extends ClientLike>(
+  t: { client(email?: string, password?: string): Promise<C> },
+  name: string,
+): Promise<{ client: C; user: { id: string; name: string } }> {
+  const admin = await t.client();
+  const email = `${name.toLowerCase()}@desk.test`;
+  const r = await admin.json("POST", "/api/v1/admin/users", {
+    email,
+    name,
+    password: "agent-pass-123",
+    role: "agent",
+    helpdesk_enabled: true,
+  });
+  if (r.status !== 201) throw new Error(`agent: ${r.status} ${JSON.stringify(r.body)}`);
+  return { client: await t.client(email, "agent-pass-123"), user: r.body.user };
 }
