@@ -16,7 +16,7 @@ export const PRESENCE_TTL_MS = 30_000;
 /** Own presence rows are refreshed, and every watched ticket's viewers re-read, this often. */
 export const PRESENCE_REFRESH_MS = 10_000;
 /** How far back the Inbox change feed is re-read (ULID keys are made before the commit). */
-export const FEED_LOOKBACK_MS = 30_000;
+export const FEED_LOOKBACK_MS = 15_000;
 /** A `resync` replays feed entries from this much before the client's `since.at`. */
 export const RESYNC_SLACK_MS = 60_000;
 /** Sessions and helpdesk access of open sockets are checked again this often. */
