@@ -270,11 +270,20 @@ export class LiveHub {
         this.#tickets.set(id, ts = state);
       }
       ts.conns.add(conn);
-      await enterPresence(this.kv, slot, this.options.presenceTtlMs);
+      try {
+        await enterPresence(this.kv, slot, this.options.presenceTtlMs);
+        await ts.ready;
+      } catch (e) {
+        // the ticket's watch could not start: forget it so a later subscribe tries afresh
+        log.error("subscribe failed", { ticket_id: id, error: e });
+        if (this.#tickets.get(id) === ts) this.#tickets.delete(id);
+        this.#groups.remove(id);
+        await this.#unsubscribe(conn, id);
+        return this.#error(conn, "unavailable", `Ticket #${id} cannot be watched now`);
+      }
       if (!conn.subs.has(id)) return void this.#track(leavePresence(this.kv, [slot]));
-      await ts.ready;
     } else {
-      await this.#tickets.get(id)?.ready;
+      await this.#tickets.get(id)?.ready.catch(() => {});
     }
     // the answer: events committed after it are guaranteed to reach this socket
     if (conn.subs.has(id)) this.#sendPresence(conn, id, await readViewers(this.kv, id), true);
