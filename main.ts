@@ -34,23 +34,28 @@ if (import.meta.main) {
   });
   current = app;
   const ac = new AbortController();
-  const server = Deno.serve({
-    port: config.port,
-    signal: ac.signal,
-    onListen: ({ hostname, port }) =>
-      log.info("listening", { hostname, port, base_url: config.base_url, config: config.source }),
-  }, app.fetch);
-  await app.start();
+  let server: Deno.HttpServer | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
+    // background work first: live sockets close with 1001 and the poll lease is released
+    // while the server still answers, then the listener drains
+    await app.stop();
     ac.abort();
-    await server.finished.catch(() => {});
+    await server?.finished.catch(() => {});
     await app.close();
     Deno.exit(0);
   };
+  // listen for signals before serving, so an early SIGTERM still shuts down cleanly
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  await app.start();
+  server = Deno.serve({
+    port: config.port,
+    signal: ac.signal,
+    onListen: ({ hostname, port }) =>
+      log.info("listening", { hostname, port, base_url: config.base_url, config: config.source }),
+  }, app.fetch);
 }

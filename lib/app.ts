@@ -34,6 +34,8 @@ export interface WarmDesk {
   subsystems: Subsystem[];
   /** Start background work of every subsystem. */
   start(): Promise<void>;
+  /** Stop background work (closes live sockets with 1001, releases the poll lease). */
+  stop(): Promise<void>;
   /** Stop subsystems, the bundler, and close KV (when we opened it). */
   close(): Promise<void>;
 }
@@ -91,16 +93,9 @@ export async function createWarmDesk(opts: CreateOptions): Promise<WarmDesk> {
     build: { mode: opts.mode ?? "prod" },
   });
   let closed = false;
-  return {
-    svc,
-    fetch: app.fetch,
-    subsystems,
-    async start() {
-      for (const s of subsystems) await s.start?.();
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
+  let stopped: Promise<void> | null = null;
+  const stop = () =>
+    stopped ??= (async () => {
       for (const s of [...subsystems].reverse()) {
         try {
           await s.stop?.();
@@ -108,6 +103,19 @@ export async function createWarmDesk(opts: CreateOptions): Promise<WarmDesk> {
           log.error("subsystem stop failed", { name: s.name, error: e });
         }
       }
+    })();
+  return {
+    svc,
+    fetch: app.fetch,
+    subsystems,
+    async start() {
+      for (const s of subsystems) await s.start?.();
+    },
+    stop,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await stop();
       await app.close();
       if (!opts.kv) kv.close();
     },
