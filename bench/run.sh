@@ -24,7 +24,7 @@ fi
 (( ${#names[@]} )) || { echo "bench: no benchmarks found under bench/" >&2; exit 0; }
 
 "$DENO" install --frozen
-stack_env=$(tests/support/mailstack.sh start)   # separate assignment: a failed start aborts here
+stack_env=$(MAILSTACK_OWNER_PID=$$ tests/support/mailstack.sh start)   # separate assignment: a failed start aborts here
 eval "$stack_env"
 trap 'tests/support/mailstack.sh stop || true' EXIT
 trap 'exit 130' INT TERM

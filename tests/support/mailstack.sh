@@ -26,6 +26,8 @@
 #   IMAP_PORT=10143 IMAPS_PORT=10993 LMTP_PORT=10024 SMTP_PORT=10025 OAUTH_PORT=10090 (not 10080: Fetch blocks it)
 #   MAILSTACK_PORTS=auto|fixed: with auto (default, and when no port variable is set) a busy default block
 #     moves all five ports up by 1000 (up to 9 times), so two test runs in one tree do not collide
+#   MAILSTACK_OWNER_PID: PID of the run using the stack (tests/run.sh sets it); a later start stops the
+#     stack once that process is gone (a killed run), instead of moving to the next port block
 #   MAILSTACK_POOL_SIZE=20  MAILSTACK_POSTFIX=auto|0|1  MAILSTACK_DEBUG=0|1  MAILSTACK_FSYNC=never|optimized|always
 #   MAIL_DOMAIN=example.test   DENO=/path/to/deno (default: `deno` in PATH)
 set -euo pipefail
@@ -288,8 +290,16 @@ choose_ports() {
   for off in 0 1000 2000 3000 4000 5000 6000 7000 8000 9000; do
     set_ports "$off"
     [[ $PORTS_MODE == fixed || -n ${MAILSTACK_DIR:-} ]] && return 0   # explicit ports or dir pin the block
-    # a live stack in this block's dir belongs to another run: never kill it, move on
-    if [[ -s $DIR/run/master.pid ]] && alive "$(awk '{print $1; exit}' "$DIR/run/master.pid")"; then continue; fi
+    # a live stack in this block's dir belongs to another run: never kill it, move on -
+    # unless the run that started it (MAILSTACK_OWNER_PID, set by tests/run.sh) is gone: an orphan
+    if [[ -s $DIR/run/master.pid ]] && alive "$(awk '{print $1; exit}' "$DIR/run/master.pid")"; then
+      local owner; owner=$(cat "$DIR/owner.pid" 2>/dev/null || true)
+      if [[ -n $owner ]] && ! alive "$owner"; then
+        log "stopping orphaned stack in $DIR (its run, pid $owner, is gone)"; do_stop
+      else
+        continue
+      fi
+    fi
     free=1
     for p in $IMAP_PORT $IMAPS_PORT $LMTP_PORT $SMTP_PORT $OAUTH_PORT; do port_free "$p" || free=0; done
     [[ $free == 1 ]] && return 0
@@ -345,6 +355,7 @@ do_start() {
   rm -rf "$DIR"
   mkdir -p "$DIR"/{tls,run,state,log,mail,pool}
   touch "$DIR/.mailstack"
+  if [[ -n ${MAILSTACK_OWNER_PID:-} ]]; then echo "$MAILSTACK_OWNER_PID" > "$DIR/owner.pid"; fi
   chmod 755 "$DIR"
   chown mail:mail "$DIR/mail"
   runuser -u mail -- test -w "$DIR/mail" || die "$DIR/mail not writable by user mail (parent dirs need o+x)"
