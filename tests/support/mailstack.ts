@@ -303,19 +303,31 @@ async function cleanUser(u: MailUser) {
   });
 }
 
+/** Options of {@link takeUser}. */
+export interface TakeUserOptions {
+  /** How long to wait for a free user (default 60 s). */
+  waitMs?: number;
+  /** Take this pool user only, e.g. "user3@example.test". */
+  user?: string;
+}
+
 /**
  * Takes a pool user (`user1..userN@domain`, password `pass-N`) no other test holds, across the
  * parallel test workers and processes of this stack (lock files in `<stack>/pool`). Its INBOX
  * is emptied and its other mailboxes deleted first. Waits up to `waitMs` for a free user.
  */
-export async function takeUser(opts: { waitMs?: number } = {}): Promise<PoolUser> {
+export async function takeUser(opts: TakeUserOptions = {}): Promise<PoolUser> {
   const env = mailEnv();
   const deadline = Date.now() + (opts.waitMs ?? 60000);
   Deno.mkdirSync(`${env.dir}/pool`, { recursive: true });
+  const only = opts.user ? Number(opts.user.match(/^user(\d+)@/)?.[1]) : 0;
+  if (opts.user && !(only >= 1 && only <= env.poolSize)) {
+    throw new Error(`${opts.user} is not a pool user (user1..user${env.poolSize})`);
+  }
   const start = Math.floor(Math.random() * env.poolSize);
   for (;;) {
-    for (let k = 0; k < env.poolSize; k++) {
-      const n = ((start + k) % env.poolSize) + 1;
+    for (let k = 0; k < (only ? 1 : env.poolSize); k++) {
+      const n = only || ((start + k) % env.poolSize) + 1;
       const file = `${env.dir}/pool/user${n}.lock`;
       if (!tryLock(file)) continue;
       held.add(file);
@@ -339,7 +351,11 @@ export async function takeUser(opts: { waitMs?: number } = {}): Promise<PoolUser
       return u;
     }
     if (Date.now() > deadline) {
-      throw new Error(`all ${env.poolSize} pool users are taken (MAILSTACK_POOL_SIZE)`);
+      throw new Error(
+        only
+          ? `${opts.user} stayed taken`
+          : `all ${env.poolSize} pool users are taken (MAILSTACK_POOL_SIZE)`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

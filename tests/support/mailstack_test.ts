@@ -74,36 +74,19 @@ Deno.test("[mailstack] APPEND then UID MOVE into a processed mailbox", async () 
   assert.deepEqual(processed.map((p) => [p.subject, p.messageId]), [["move me", m.id]]);
 });
 
-Deno.test("[mailstack] takeUser hands out distinct, emptied users", async () => {
+Deno.test("[mailstack] takeUser hands out distinct users and empties them", async () => {
   const a = await takeUser();
-  const b = await takeUser();
-  try {
-    assert.notEqual(a.email, b.email);
-    await appendMail(a, "Leftover", rawMail(a.email, "old").raw);
-    await appendMail(a, "INBOX", rawMail(a.email, "old").raw);
-    const email = a.email;
-    await a.release();
-    // whoever takes that user next finds it empty; take until we get it back
-    const taken = [];
-    try {
-      for (let i = 0; i < mailEnv().poolSize; i++) {
-        const t = await takeUser({ waitMs: 0 }).catch(() => null);
-        if (!t) break;
-        taken.push(t);
-        if (t.email === email) {
-          assert.equal((await listMailbox(t, "INBOX")).length, 0);
-          assert.equal((await listMailbox(t, "Leftover")).length, 0);
-          return;
-        }
-      }
-    } finally {
-      for (const t of taken) await t.release();
-    }
-    // other parallel tests may hold it; that is not this test's failure
-  } finally {
-    await a.release();
-    await b.release();
-  }
+  await using b = await takeUser();
+  assert.notEqual(a.email, b.email);
+  // while held, nobody else gets it
+  await assert.rejects(() => takeUser({ user: a.email, waitMs: 0 }), /stayed taken/);
+  await appendMail(a, "Leftover", rawMail(a.email, "old").raw);
+  await appendMail(a, "INBOX", rawMail(a.email, "old").raw);
+  await a.release();
+  await using again = await takeUser({ user: a.email });
+  assert.equal(again.email, a.email);
+  assert.equal((await listMailbox(again, "INBOX")).length, 0);
+  assert.equal((await listMailbox(again, "Leftover")).length, 0);
 });
 
 Deno.test("[mailstack] Postfix delivers local mail via LMTP; external mail lands in catchall", async () => {
