@@ -121,7 +121,11 @@ export function imapClient(
 }
 
 /** An (unconnected) imapflow client logging in with an OAuth2 access token. */
-export function imapOAuthClient(email: string, accessToken: string, mode: TlsMode = "plain") {
+export function imapOAuthClient(
+  email: string,
+  accessToken: string,
+  mode: TlsMode = "plain",
+): ImapFlow {
   return new ImapFlow({ ...connectionOptions(mode), auth: { user: email, accessToken } });
 }
 
