@@ -5,19 +5,20 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { startTestApp, type TestApp } from "./support/app.ts";
-import { mail, mailUser, stack, stackCa, testBox } from "./imap_helpers.ts";
+import { mail, type MailUser, mailUser, stack, stackCa, testBox } from "./imap_helpers.ts";
 import { createUser } from "../lib/db/users.ts";
 import { keys } from "../lib/db/keys.ts";
 
-const U = mailUser(14);
 const PATH = "/api/v1/admin/imap";
 
-async function withApp(fn: (t: TestApp) => Promise<void>): Promise<void> {
+async function withApp(fn: (t: TestApp, u: MailUser) => Promise<void>): Promise<void> {
+  const u = await mailUser();
   const t = await startTestApp({ start: false });
   try {
-    await fn(t);
+    await fn(t, u);
   } finally {
     await t.close();
+    await u.release();
   }
 }
 
@@ -138,7 +139,7 @@ Deno.test("[imap api] only admins: agents get 403, anonymous 401", () =>
   }));
 
 Deno.test("[imap api] Test connection over plain, STARTTLS and TLS lists capabilities", () =>
-  withApp(async (t) => {
+  withApp(async (t, U) => {
     const c = await t.client();
     const base = { host: stack.host, username: U.user, password: U.pass, mailbox: "INBOX" };
     const modes = [
@@ -164,7 +165,7 @@ Deno.test("[imap api] Test connection over plain, STARTTLS and TLS lists capabil
   }));
 
 Deno.test("[imap api] Test connection says precisely what is wrong", () =>
-  withApp(async (t) => {
+  withApp(async (t, U) => {
     const c = await t.client();
     const base = {
       host: stack.host,
@@ -204,7 +205,8 @@ Deno.test("[imap api] Test connection says precisely what is wrong", () =>
   }));
 
 Deno.test("[imap api] Poll now answers with the poll's counts and records the last poll", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
+  const U = box.user;
   const t = await startTestApp({ start: false });
   try {
     const c = await t.client();

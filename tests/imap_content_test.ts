@@ -3,12 +3,10 @@
  * size cap, and mail that cannot be parsed (kept raw, listed, downloadable, never blocking).
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { appFor, fixture, mail, mailUser, pollNow, testBox } from "./imap_helpers.ts";
+import { appFor, fixture, mail, pollNow, testBox } from "./imap_helpers.ts";
 import { keys } from "../lib/db/keys.ts";
 import type { TicketRecord } from "../lib/db/tickets.ts";
 import { listMessages } from "../lib/db/messages.ts";
-
-const U = mailUser(12);
 
 async function ticketsBySubject(kv: Deno.Kv): Promise<Map<string, TicketRecord>> {
   const out = new Map<string, TicketRecord>();
@@ -19,7 +17,7 @@ async function ticketsBySubject(kv: Deno.Kv): Promise<Map<string, TicketRecord>>
 }
 
 Deno.test("[content] subjects and names are decoded from the charset each mail declares", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     for (
@@ -61,7 +59,7 @@ Deno.test("[content] subjects and names are decoded from the charset each mail d
 });
 
 Deno.test("[content] HTML with scripts is stored sanitized with a text version", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     await box.append(fixture("html_with_scripts.eml"));
@@ -82,7 +80,7 @@ Deno.test("[content] HTML with scripts is stored sanitized with a text version",
 });
 
 Deno.test("[content] attachments and inline cid: images are stored and served", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     await box.append(fixture("attachment_pdf.eml"));
@@ -126,7 +124,7 @@ Deno.test("[content] attachments and inline cid: images are stored and served", 
 });
 
 Deno.test("[content] unparseable mail is kept raw, listed with its error, and blocks nothing", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     const bad = fixture("imap/malformed_no_headers.eml");
@@ -180,7 +178,7 @@ Deno.test("[content] unparseable mail is kept raw, listed with its error, and bl
 });
 
 Deno.test("[content] mail over the size cap is refused with a clear record and moved flagged", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box, {}, { env: { WARMDESK_MAX_MESSAGE_BYTES: "4096" } });
   try {
     await box.append(mail({ subject: "too big", body: "x".repeat(10_000) }));

@@ -1,12 +1,13 @@
 /**
  * Helpers for the incoming-mail tests: the Dovecot that `deno task test` starts (env from
- * tests/support/mailstack.sh), a throwaway mailbox pair per test (`t-<uuid>` and its
- * processed mailbox) so parallel tests never collide, APPEND, mailbox counts, and a test app
+ * tests/support/mailstack.sh), a pool user held per test and a throwaway mailbox pair on it
+ * (`t-<uuid>` and its processed mailbox) so parallel tests never collide, APPEND, mailbox counts, and a test app
  * configured to poll that mailbox.
  */
 import { Buffer } from "node:buffer";
 import { ImapFlow } from "imapflow";
 import { startTestApp, type TestApp, type TestAppOptions } from "./support/app.ts";
+import { mailEnv, takeUser } from "./support/mailstack.ts";
 import {
   type ImapSettingsPatch,
   type ImapSettingsRecord,
@@ -18,15 +19,11 @@ export const stack = {
   port: Number(Deno.env.get("IMAP_PORT") ?? 10143),
   tlsPort: Number(Deno.env.get("IMAPS_PORT") ?? 10993),
   dir: Deno.env.get("MAILSTACK_DIR") ?? "",
-  domain: Deno.env.get("MAIL_DOMAIN") ?? "example.test",
-  poolSize: Number(Deno.env.get("MAILSTACK_POOL_SIZE") ?? 20),
 };
 
 /** The stack's self-signed certificate (PEM), for tests that verify TLS. */
 export function stackCa(): string {
-  const path = Deno.env.get("MAILSTACK_CA");
-  if (!path) throw new Error("MAILSTACK_CA is not set: run through `deno task test`");
-  return Deno.readTextFileSync(path);
+  return mailEnv().ca;
 }
 
 export interface MailUser {
@@ -34,20 +31,27 @@ export interface MailUser {
   pass: string;
   /** The user's Maildir (for tests that change a mailbox's permissions). */
   maildir: string;
+  /** Give the pool user back (other tests may take it, and wipe its mailboxes). */
+  release(): Promise<void>;
 }
 
 /**
- * A pool user for this test file. Files use different users (by the given slot) so Dovecot's
- * per-user connection limit is never shared; mailboxes are unique per test anyway.
+ * A pool user held by this test alone (tests/support/mailstack.ts `takeUser`: lock file,
+ * INBOX emptied, other mailboxes deleted). Release it when done.
  */
-export function mailUser(slot: number): MailUser {
-  const n = ((slot - 1) % stack.poolSize) + 1;
-  const user = `user${n}@${stack.domain}`;
-  return { user, pass: `pass-${n}`, maildir: `${stack.dir}/mail/${user}/Maildir` };
+export async function mailUser(): Promise<MailUser> {
+  const env = mailEnv();
+  const u = await takeUser();
+  return {
+    user: u.email,
+    pass: u.password,
+    maildir: `${env.dir}/mail/${u.email}/Maildir`,
+    release: () => u.release(),
+  };
 }
 
 /** A raw client (the "other mail client" of the tests). */
-export async function rawClient(u: MailUser): Promise<ImapFlow> {
+export async function rawClient(u: Pick<MailUser, "user" | "pass">): Promise<ImapFlow> {
   const c = new ImapFlow({
     host: stack.host,
     port: stack.port,
@@ -73,8 +77,12 @@ export interface TestBox {
   close(): Promise<void>;
 }
 
-/** A fresh mailbox (created) and the name of its processed mailbox (not created). */
-export async function testBox(u: MailUser): Promise<TestBox> {
+/**
+ * A fresh mailbox (created) and the name of its processed mailbox (not created), of a pool
+ * user taken for it (or of `shared`, which the caller releases).
+ */
+export async function testBox(shared?: MailUser): Promise<TestBox> {
+  const u = shared ?? await mailUser();
   const id = crypto.randomUUID().slice(0, 13);
   const mailbox = `t-${id}`, processed = `t-${id}-done`;
   const client = await rawClient(u);
@@ -95,12 +103,14 @@ export async function testBox(u: MailUser): Promise<TestBox> {
       for (const b of [mailbox, processed]) await client.mailboxDelete(b).catch(() => {});
       await client.logout().catch(() => {});
       client.close();
+      if (!shared) await u.release();
     },
   };
 }
 
-/** Settings that poll `box` as `u` over plain IMAP. */
-export function boxSettings(u: MailUser, box: TestBox): ImapSettingsPatch {
+/** Settings that poll `box` as its user over plain IMAP. */
+export function boxSettings(box: TestBox): ImapSettingsPatch {
+  const u = box.user;
   return {
     host: stack.host,
     port: stack.port,
@@ -123,7 +133,7 @@ export async function appFor(
   opts: TestAppOptions = {},
 ): Promise<TestApp & { settings: ImapSettingsRecord }> {
   const t = await startTestApp({ start: false, ...opts });
-  const settings = await saveImapSettings(t.app.svc, { ...boxSettings(box.user, box), ...over });
+  const settings = await saveImapSettings(t.app.svc, { ...boxSettings(box), ...over });
   return Object.assign(t, { settings });
 }
 

@@ -3,13 +3,11 @@
  * refused, a crash between store and move, the per-poll cap, size cap, bad mail.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { appFor, mail, mailUser, newId, pollNow, stack, stackCa, testBox } from "./imap_helpers.ts";
+import { appFor, mail, newId, pollNow, stack, stackCa, testBox } from "./imap_helpers.ts";
 import { saveImapSettings } from "../lib/mail/imap_settings.ts";
 import { keys } from "../lib/db/keys.ts";
 import type { TicketRecord } from "../lib/db/tickets.ts";
 import { listMessages } from "../lib/db/messages.ts";
-
-const U = mailUser(11);
 
 async function allTickets(kv: Deno.Kv): Promise<TicketRecord[]> {
   const out: TicketRecord[] = [];
@@ -18,7 +16,7 @@ async function allTickets(kv: Deno.Kv): Promise<TicketRecord[]> {
 }
 
 Deno.test("[poll] new mail becomes inbox tickets and moves to the processed mailbox", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     await box.append(mail({ subject: "First" }));
@@ -52,7 +50,7 @@ Deno.test("[poll] new mail becomes inbox tickets and moves to the processed mail
 });
 
 Deno.test("[poll] the same Message-ID twice is stored once, in one poll and across polls", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     const id = newId();
@@ -85,7 +83,7 @@ Deno.test("[poll] the same Message-ID twice is stored once, in one poll and acro
 });
 
 Deno.test("[poll] mail without a Message-ID is deduplicated by its raw bytes across polls", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     const a = mail({ messageId: null, subject: "No id", body: "exactly these bytes" });
@@ -105,7 +103,7 @@ Deno.test("[poll] mail without a Message-ID is deduplicated by its raw bytes acr
 });
 
 Deno.test("[poll] a crash between store and move loses nothing and doubles nothing", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     await box.append(mail({ subject: "one" }));
@@ -138,7 +136,7 @@ Deno.test("[poll] a crash between store and move loses nothing and doubles nothi
 });
 
 Deno.test("[poll] a crash right before the move is repaired by the next poll", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     await box.append(mail({ subject: "a" }));
@@ -162,7 +160,7 @@ Deno.test("[poll] a crash right before the move is repaired by the next poll", a
 });
 
 Deno.test("[poll] MOVE refused (processed mailbox not writable): \\Seen, remembered, never imported again", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   // Dovecot answers "NO" to MOVE/COPY when it cannot write the target Maildir; the test makes
   // the processed mailbox's folders read-only for the `mail` user Dovecot runs as.
   await box.client.mailboxCreate(box.processed);
@@ -203,7 +201,7 @@ Deno.test("[poll] MOVE refused (processed mailbox not writable): \\Seen, remembe
 });
 
 Deno.test("[poll] a processed mailbox the server refuses to create: mail is imported and marked \\Seen", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   // Dovecot refuses mailbox names that begin with "~"
   const t = await appFor(box, { processed_mailbox: `~${box.processed}` });
   try {
@@ -221,7 +219,7 @@ Deno.test("[poll] a processed mailbox the server refuses to create: mail is impo
 });
 
 Deno.test("[poll] the per-poll cap bounds one poll and the next poll continues", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     for (let i = 1; i <= 5; i++) await box.append(mail({ subject: `m${i}` }));
@@ -239,7 +237,7 @@ Deno.test("[poll] the per-poll cap bounds one poll and the next poll continues",
 });
 
 Deno.test("[poll] small source batches: every batch is stored, then moved", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     for (let i = 1; i <= 7; i++) await box.append(mail({ subject: `b${i}` }));
@@ -258,7 +256,7 @@ Deno.test("[poll] small source batches: every batch is stored, then moved", asyn
 });
 
 Deno.test("[poll] polls over STARTTLS and implicit TLS with the certificate verified", async () => {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   t.app.svc.ext.imapClientExtras = { ca: stackCa() };
   try {

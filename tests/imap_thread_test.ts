@@ -3,22 +3,11 @@
  * rule, reopening, our own outbound Message-ID, auto-replies and bounces.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import {
-  appFor,
-  fixture,
-  mail,
-  mailUser,
-  newId,
-  pollNow,
-  type TestBox,
-  testBox,
-} from "./imap_helpers.ts";
+import { appFor, fixture, mail, newId, pollNow, type TestBox, testBox } from "./imap_helpers.ts";
 import { keys } from "../lib/db/keys.ts";
 import type { TicketRecord } from "../lib/db/tickets.ts";
 import { listMessages } from "../lib/db/messages.ts";
 import type { TestApp } from "./support/app.ts";
-
-const U = mailUser(13);
 
 interface Ctx {
   box: TestBox;
@@ -29,7 +18,7 @@ interface Ctx {
 
 /** A mailbox, an app, and ticket #1 opened by cara@customer.example. */
 async function withTicket(fn: (c: Ctx) => Promise<void>): Promise<void> {
-  const box = await testBox(U);
+  const box = await testBox();
   const t = await appFor(box);
   try {
     const first = newId();

@@ -44,16 +44,19 @@ export function startIdleWatcher(
   onMail: () => void,
   opts: IdleOptions = {},
 ): IdleWatcher {
-  let state: IdleState = "connecting";
+  let state: IdleState = "off";
   let stopped = false;
   let client: ImapFlow | null = null;
   let wake: (() => void) | null = null;
   let backoff = opts.backoffMinMs ?? IDLE_BACKOFF_MIN_MS;
+  let restarting = false;
   const maxBackoff = opts.backoffMaxMs ?? IDLE_BACKOFF_MAX_MS;
 
   /** Sleep until `ms` passed, or restart()/stop() is called (ms < 0: until then only). */
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
+      // a restart()/stop() that came while we were busy must not be missed
+      if (stopped || restarting) return resolve();
       const t = ms >= 0 ? setTimeout(() => done(), ms) : null;
       const done = () => {
         if (t !== null) clearTimeout(t);
@@ -63,11 +66,10 @@ export function startIdleWatcher(
       wake = done;
     });
 
-  let restarting = false;
-
   const session = async (): Promise<void> => {
     restarting = false;
     const s = await getImapSettings(svc);
+    if (stopped || restarting) return;
     if (!s.enabled || !s.idle || !s.host) {
       state = "off";
       await pause(-1);

@@ -29,7 +29,14 @@ import {
   ImapConnectError,
   openImap,
 } from "./imap_connect.ts";
-import { headerBlock, MailParseError, parseHeaderIds, parseMail } from "./parse.ts";
+import {
+  headerBlock,
+  MailParseError,
+  type ParsedMail,
+  parseHeaderIds,
+  parseMail,
+} from "./parse.ts";
+import { isTransientKvError } from "./lease.ts";
 import { dedupeKey } from "./ids.ts";
 import { type IngestOutcome, ingestParsed } from "./ingest.ts";
 import { failedIds, type FailedKind, recordFailedMail } from "./failed_mail.ts";
@@ -230,6 +237,23 @@ async function fail(
   }
 }
 
+/** Store, retrying a few times while another process holds the KV file's write lock. */
+async function storeWithRetry(
+  svc: Services,
+  parsed: ParsedMail,
+  dedupe: string,
+  raw: Uint8Array,
+): Promise<IngestOutcome> {
+  for (let i = 0;; i++) {
+    try {
+      return await ingestParsed(svc, parsed, dedupe, { raw });
+    } catch (e) {
+      if (!isTransientKvError(e) || i >= 4) throw e;
+      await new Promise((r) => setTimeout(r, 20 * (i + 1) + Math.random() * 30));
+    }
+  }
+}
+
 /** Parse and store one fetched source. */
 async function handleSource(run: Run, meta: Meta, raw: Uint8Array): Promise<boolean> {
   const max = run.svc.config.max_message_bytes;
@@ -250,8 +274,10 @@ async function handleSource(run: Run, meta: Meta, raw: Uint8Array): Promise<bool
   const dedupe = await dedupeKey(meta.messageId, raw);
   let outcome: IngestOutcome;
   try {
-    outcome = await ingestParsed(run.svc, parsed, dedupe, { raw });
+    outcome = await storeWithRetry(run.svc, parsed, dedupe, raw);
   } catch (e) {
+    // KV itself failing is not this mail's fault: stop; the next poll takes it again
+    if (isTransientKvError(e)) throw e;
     await fail(run, meta, "store_failed", (e as Error)?.message ?? String(e), raw, false);
     return false;
   }
