@@ -5,6 +5,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { appFor, mail, newId, pollNow, stack, stackCa, testBox } from "./imap_helpers.ts";
 import { saveImapSettings } from "../lib/mail/imap_settings.ts";
+import { oauthProvider } from "./support/mailstack.ts";
 import { keys } from "../lib/db/keys.ts";
 import type { TicketRecord } from "../lib/db/tickets.ts";
 import { listMessages } from "../lib/db/messages.ts";
@@ -274,6 +275,36 @@ Deno.test("[poll] polls over STARTTLS and implicit TLS with the certificate veri
       "over starttls",
       "over tls",
     ]);
+  } finally {
+    await t.close();
+    await box.close();
+  }
+});
+
+Deno.test("[poll] OAuth2: signs in with the hook's access token, refreshing once when rejected", async () => {
+  const box = await testBox();
+  const t = await appFor(box, { auth: "oauth2", provider: "google", password: "" });
+  const good = (await oauthProvider().mintToken({ account: box.user.user })).access_token;
+  const asked: boolean[] = [];
+  // the OAuth2 module's hook, stubbed: a stale token first, a fresh one when forced
+  t.app.svc.ext.oauthAccessToken = (_svc: unknown, opts?: { forceRefresh?: boolean }) => {
+    asked.push(!!opts?.forceRefresh);
+    return Promise.resolve({
+      user: box.user.user,
+      accessToken: opts?.forceRefresh ? good : "stale-token",
+    });
+  };
+  try {
+    await box.append(mail({ subject: "via oauth" }));
+    const r = await pollNow(t);
+    deepStrictEqual([r.ok, r.imported], [true, 1], r.error);
+    deepStrictEqual(asked, [false, true]);
+    // a token that stays bad is reported as such
+    t.app.svc.ext.oauthAccessToken = () =>
+      Promise.resolve({ user: box.user.user, accessToken: "revoked" });
+    const bad = await pollNow(t);
+    strictEqual(bad.ok, false);
+    ok(/OAuth2 access token/.test(bad.error), bad.error);
   } finally {
     await t.close();
     await box.close();

@@ -21,6 +21,7 @@ export const IMAP_SOCKET_TIMEOUT_MS = 5 * 60_000;
 /** The OAuth2 hook the OAuth2 module installs on `svc.ext`. */
 export type OAuthAccessTokenHook = (
   svc: Services,
+  opts?: { forceRefresh?: boolean },
 ) => Promise<{ user: string; accessToken: string }>;
 
 /** Extra client options for tests and tools (never from user input). */
@@ -32,6 +33,8 @@ export interface ImapClientExtras {
   socketTimeout?: number;
   /** Break and re-issue IDLE after this long (ms). */
   maxIdleTime?: number;
+  /** OAuth2: ask the hook for a new access token instead of the cached one. */
+  forceRefresh?: boolean;
 }
 
 /** An error whose message is already a sentence for the admin. */
@@ -58,6 +61,7 @@ export class ImapConnectError extends Error {
 async function credentials(
   svc: Services,
   s: ImapSettingsRecord,
+  forceRefresh = false,
 ): Promise<{ user: string; pass?: string; accessToken?: string }> {
   if (s.auth === "oauth2") {
     const hook = svc.ext.oauthAccessToken as OAuthAccessTokenHook | undefined;
@@ -66,7 +70,7 @@ async function credentials(
     }
     let tok: { user: string; accessToken: string };
     try {
-      tok = await hook(svc);
+      tok = await hook(svc, forceRefresh ? { forceRefresh: true } : undefined);
     } catch (e) {
       throw new ImapConnectError(
         `OAuth2: no usable access token (${
@@ -101,7 +105,7 @@ export async function imapClientOptions(
     secure: s.security === "tls",
     doSTARTTLS: s.security === "starttls" ? true : s.security === "none" ? false : undefined,
     tls,
-    auth: await credentials(svc, s),
+    auth: await credentials(svc, s, extras.forceRefresh),
     logger: false,
     // we drive IDLE ourselves; an automatic IDLE would only add round-trips between commands
     disableAutoIdle: true,
@@ -136,7 +140,9 @@ type AnyErr = any;
  */
 export function describeImapError(
   err: unknown,
-  s: Pick<ImapSettingsRecord, "host" | "port" | "security" | "username" | "mailbox">,
+  s: Pick<ImapSettingsRecord, "host" | "port" | "security" | "username" | "mailbox"> & {
+    auth?: ImapSettingsRecord["auth"];
+  },
 ): ImapConnectError {
   if (err instanceof ImapConnectError) return err;
   const e = (err ?? {}) as AnyErr;
@@ -145,6 +151,13 @@ export function describeImapError(
   const where = `${s.host}:${s.port}`;
   if (e.authenticationFailed || e.serverResponseCode === "AUTHENTICATIONFAILED") {
     const said = e.responseText ? ` (server said: ${e.responseText})` : "";
+    if (s.auth === "oauth2") {
+      return new ImapConnectError(
+        `Authentication failed: ${where} rejected the OAuth2 access token for "${s.username}"${said}; authorise the account again`,
+        "auth",
+        { cause: err },
+      );
+    }
     return new ImapConnectError(
       `Authentication failed: ${where} rejected the username "${s.username}" or its password${said}`,
       "auth",
@@ -222,23 +235,31 @@ export function describeImapError(
   });
 }
 
-/** Connect and sign in; errors come back as {@link ImapConnectError}. */
+/**
+ * Connect and sign in; errors come back as {@link ImapConnectError}. With OAuth2, a rejected
+ * token is refreshed once (it may have been revoked or expired early) before giving up.
+ */
 export async function openImap(
   svc: Services,
   s: ImapSettingsRecord,
   extras?: ImapClientExtras,
 ): Promise<ImapFlow> {
-  // OAuth2: XOAUTH2 first, OAUTHBEARER as fallback (imapflow alone prefers OAUTHBEARER)
-  const client = preferXoauth2(new ImapFlow(await imapClientOptions(svc, s, extras)));
-  // an 'error' event without a listener would crash the process; failures surface as rejects
-  client.on("error", () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    client.close();
-    throw describeImapError(e, s);
+  for (let attempt = 0;; attempt++) {
+    const opts = attempt === 0 ? extras : { ...extras, forceRefresh: true };
+    // OAuth2: XOAUTH2 first, OAUTHBEARER as fallback (imapflow alone prefers OAUTHBEARER)
+    const client = preferXoauth2(new ImapFlow(await imapClientOptions(svc, s, opts)));
+    // an 'error' event without a listener would crash the process; failures surface as rejects
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      return client;
+    } catch (e) {
+      client.close();
+      const rejected = (e as { authenticationFailed?: boolean })?.authenticationFailed;
+      if (s.auth === "oauth2" && rejected && attempt === 0) continue;
+      throw describeImapError(e, s);
+    }
   }
-  return client;
 }
 
 /** Close politely, then for sure. */
