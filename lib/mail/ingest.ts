@@ -54,6 +54,12 @@ export interface IngestOptions {
   lookup?: ThreadLookup;
   /** The raw mail: bounces are threaded by the original's Message-ID quoted in their body. */
   raw?: Uint8Array;
+  /**
+   * What the caller read already in a batched pre-check (the poll's headers-first stage):
+   * the dedupe key was absent and the Message-ID is on no ticket. Saves two reads; the dedupe
+   * check inside the commit still guarantees exactly once.
+   */
+  prechecked?: boolean;
 }
 
 /** Attachments with preset ids, and the HTML with its cid: links rewritten to them. */
@@ -111,10 +117,12 @@ export async function ingestParsed(
 ): Promise<IngestOutcome> {
   const kv = svc.kv;
   const lookup = opts.lookup ?? kvThreadLookup(kv);
-  const dup = await kv.get<{ ticket_id: number }>(keys.dedupe(dedupe));
-  if (dup.value) return { status: "duplicate", ticket_id: dup.value.ticket_id ?? null };
-  if (mail.messageId && (await lookup.ticketByMessageId(mail.messageId)) !== null) {
-    return { status: "skipped", reason: "own_message" };
+  if (!opts.prechecked) {
+    const dup = await kv.get<{ ticket_id: number }>(keys.dedupe(dedupe));
+    if (dup.value) return { status: "duplicate", ticket_id: dup.value.ticket_id ?? null };
+    if (mail.messageId && (await lookup.ticketByMessageId(mail.messageId)) !== null) {
+      return { status: "skipped", reason: "own_message" };
+    }
   }
   const quoted = mail.auto === "bounce" && opts.raw
     ? quotedMessageIds(opts.raw, mail.messageId)

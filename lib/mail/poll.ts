@@ -18,6 +18,7 @@
  * @module
  */
 import type { ImapFlow } from "imapflow";
+import { createHash } from "node:crypto";
 import type { Services } from "../state.ts";
 import { keys } from "../db/keys.ts";
 import { logger } from "../log.ts";
@@ -37,6 +38,7 @@ import {
   parseMail,
 } from "./parse.ts";
 import { isTransientKvError } from "./lease.ts";
+import { KV_GET_MANY_MAX } from "../db/limits.ts";
 import { dedupeKey } from "./ids.ts";
 import { type IngestOutcome, ingestParsed } from "./ingest.ts";
 import { failedIds, type FailedKind, recordFailedMail } from "./failed_mail.ts";
@@ -93,6 +95,25 @@ interface Meta {
   uid: number;
   size: number;
   messageId: string | null;
+  /** Dedupe key, when known from the headers-first stage (mail with a Message-ID). */
+  dedupe?: string;
+  /** The headers-first stage found neither the dedupe key nor the Message-ID stored. */
+  prechecked?: boolean;
+}
+
+/** A fetched source made ready to store (parsing runs ahead of storing). */
+type Prepared =
+  | { kind: "ok"; parsed: ParsedMail; dedupe: string }
+  | { kind: "too_large" }
+  | { kind: "unparseable"; why: string };
+
+/**
+ * `dedupeKey` of `ids.ts` for a mail with a Message-ID, computed synchronously: the
+ * headers-first stage hashes every id of the poll, and WebCrypto's async digest costs ~0.1 ms
+ * a call. Same bytes, same hash (checked by poll_test.ts).
+ */
+export function midDedupeKey(messageId: string): string {
+  return createHash("sha256").update("mid:" + messageId.toLowerCase()).digest("hex");
 }
 
 /** Compress UIDs into an IMAP sequence set ("1:5,7,9:10"). */
@@ -243,10 +264,11 @@ async function storeWithRetry(
   parsed: ParsedMail,
   dedupe: string,
   raw: Uint8Array,
+  prechecked: boolean,
 ): Promise<IngestOutcome> {
   for (let i = 0;; i++) {
     try {
-      return await ingestParsed(svc, parsed, dedupe, { raw });
+      return await ingestParsed(svc, parsed, dedupe, { raw, prechecked: prechecked && i === 0 });
     } catch (e) {
       if (!isTransientKvError(e) || i >= 4) throw e;
       await new Promise((r) => setTimeout(r, 20 * (i + 1) + Math.random() * 30));
@@ -254,27 +276,39 @@ async function storeWithRetry(
   }
 }
 
-/** Parse and store one fetched source. */
-async function handleSource(run: Run, meta: Meta, raw: Uint8Array): Promise<boolean> {
-  const max = run.svc.config.max_message_bytes;
-  if (raw.length > max) {
-    await fail(run, meta, "too_large", `larger than the ${max}-byte limit`, headerOnly(raw), true);
-    return false;
-  }
-  let parsed;
+/** Parse a fetched source (CPU work that may run ahead of the store of earlier mail). */
+async function prepare(meta: Meta, raw: Uint8Array, max: number): Promise<Prepared> {
+  if (raw.length > max) return { kind: "too_large" };
   try {
-    parsed = await parseMail(raw);
+    const parsed = await parseMail(raw);
+    return { kind: "ok", parsed, dedupe: meta.dedupe ?? await dedupeKey(meta.messageId, raw) };
   } catch (e) {
     const why = e instanceof MailParseError
       ? e.message
       : `parser crashed: ${(e as Error)?.message}`;
-    await fail(run, meta, "unparseable", why, raw, false);
+    return { kind: "unparseable", why };
+  }
+}
+
+/** Store one prepared mail, or keep it as failed. Returns false when it failed. */
+async function handleSource(
+  run: Run,
+  meta: Meta,
+  raw: Uint8Array,
+  p: Prepared,
+): Promise<boolean> {
+  if (p.kind === "too_large") {
+    const max = run.svc.config.max_message_bytes;
+    await fail(run, meta, "too_large", `larger than the ${max}-byte limit`, headerOnly(raw), true);
     return false;
   }
-  const dedupe = await dedupeKey(meta.messageId, raw);
+  if (p.kind === "unparseable") {
+    await fail(run, meta, "unparseable", p.why, raw, false);
+    return false;
+  }
   let outcome: IngestOutcome;
   try {
-    outcome = await storeWithRetry(run.svc, parsed, dedupe, raw);
+    outcome = await storeWithRetry(run.svc, p.parsed, p.dedupe, raw, !!meta.prechecked);
   } catch (e) {
     // KV itself failing is not this mail's fault: stop; the next poll takes it again
     if (isTransientKvError(e)) throw e;
@@ -313,20 +347,37 @@ async function fetchMetas(client: ImapFlow, uids: number[]): Promise<Meta[]> {
   return out.sort((a, b) => a.uid - b.uid);
 }
 
-/** Which metas were handled by an earlier poll (stored or recorded as failed). */
+/**
+ * Which metas need no source fetch: stored by an earlier poll (dedupe key present), recorded
+ * as failed, or already on a ticket under their Message-ID (our own outbound mail coming
+ * back). The rest with a Message-ID are marked `prechecked`, with their dedupe key.
+ */
 async function alreadyHandled(svc: Services, metas: Meta[]): Promise<Set<number>> {
   const withId = metas.filter((m) => m.messageId !== null);
-  const hashes = await Promise.all(withId.map((m) => dedupeKey(m.messageId, new Uint8Array(0))));
+  const hashes = withId.map((m) => midDedupeKey(m.messageId!));
   const out = new Set<number>();
-  for (let i = 0; i < withId.length; i += 10) {
-    const got = await svc.kv.getMany(hashes.slice(i, i + 10).map((h) => keys.dedupe(h)));
-    got.forEach((e, j) => {
-      if (e.value !== null) out.add(withId[i + j].uid);
+  const per = Math.floor(KV_GET_MANY_MAX / 2);
+  for (let i = 0; i < withId.length; i += per) {
+    const part = withId.slice(i, i + per);
+    const ks = part.flatMap((m, j) => [
+      keys.dedupe(hashes[i + j]),
+      keys.threadIndex(m.messageId!.toLowerCase()),
+    ]);
+    const got = await svc.kv.getMany(ks);
+    part.forEach((m, j) => {
+      if (got[2 * j].value !== null || got[2 * j + 1].value !== null) out.add(m.uid);
+      else {
+        m.dedupe = hashes[i + j];
+        m.prechecked = true;
+      }
     });
   }
   const failed = await failedIds(svc, hashes);
   withId.forEach((m, i) => {
-    if (failed.has(hashes[i])) out.add(m.uid);
+    if (failed.has(hashes[i])) {
+      out.add(m.uid);
+      m.prechecked = false;
+    }
   });
   return out;
 }
@@ -382,27 +433,35 @@ async function pollMailbox(run: Run): Promise<void> {
     client.fetchAll(uidSet(b.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
   // the next batch downloads while this one is parsed and stored
   let next = batches.length > 0 ? fetchBatch(batches[0]) : null;
+  let moving: Promise<void> = Promise.resolve();
   for (let i = 0; i < batches.length; i++) {
     const got = await next!;
     next = i + 1 < batches.length ? fetchBatch(batches[i + 1]) : null;
     next?.catch(() => {}); // awaited in the next round; avoid an unhandled rejection meanwhile
     const byUid = new Map(got.map((m) => [m.uid, asBytes(m.source)]));
+    const present = batches[i].filter((m) => byUid.has(m.uid)); // others were expunged meanwhile
+    // parse the whole batch ahead: it overlaps the KV commits of the mail before it
+    const ready = present.map((m) => prepare(m, byUid.get(m.uid)!, max));
     const moveUids: number[] = [], failedUids: number[] = [];
-    for (const meta of batches[i]) {
-      const raw = byUid.get(meta.uid);
-      if (!raw) continue; // expunged by someone else meanwhile
-      const stored = await handleSource(run, meta, raw);
+    for (let k = 0; k < present.length; k++) {
+      const meta = present[k], raw = byUid.get(meta.uid)!;
+      const stored = await handleSource(run, meta, raw, await ready[k]);
       if (!stored) {
         failedUids.push(meta.uid);
         await opts.hooks?.afterStore?.({ uid: meta.uid, outcome: { status: "failed" } });
       }
       moveUids.push(meta.uid);
     }
-    await moveBatch(run, moveUids, failedUids);
+    // the MOVE runs while the next batch is parsed and stored; its outcome is awaited before
+    // the next MOVE and at the end, so a failure still stops the poll
+    await moving;
+    moving = moveBatch(run, moveUids, failedUids);
+    moving.catch(() => {});
     if (opts.heartbeat && !(await opts.heartbeat())) {
       throw new Error("the poll lease was lost; stopping (the next poll continues)");
     }
   }
+  await moving;
   await next?.catch(() => {});
 }
 

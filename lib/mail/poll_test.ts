@@ -1,5 +1,6 @@
 import { deepStrictEqual } from "node:assert/strict";
-import { sourceBatches, uidSet } from "./poll.ts";
+import { midDedupeKey, sourceBatches, uidSet } from "./poll.ts";
+import { dedupeKey } from "./ids.ts";
 
 Deno.test("[poll] UID sets are compressed into ranges", () => {
   deepStrictEqual(uidSet([5, 1, 2, 3, 9, 7, 8, 3]), "1:3,5,7:9");
@@ -21,4 +22,10 @@ Deno.test("[poll] source batches are bounded by count and bytes; a big mail goes
     [5],
   ]);
   deepStrictEqual(sourceBatches([], 10, 50), []);
+});
+
+Deno.test("[poll] the synchronous Message-ID dedupe key equals ids.ts dedupeKey", async () => {
+  for (const id of ["<a@b.example>", "<MiXeD.Case@Host.Example>", "<01HY5@warmdesk.test>"]) {
+    deepStrictEqual(midDedupeKey(id), await dedupeKey(id, new Uint8Array([1, 2, 3])));
+  }
 });

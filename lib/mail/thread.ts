@@ -20,6 +20,7 @@
  * @module
  */
 import { keys } from "../db/keys.ts";
+import { KV_GET_MANY_MAX } from "../db/limits.ts";
 import type { TicketRecord } from "../db/tickets.ts";
 import type { ParsedMail } from "./parse.ts";
 
@@ -27,6 +28,8 @@ import type { ParsedMail } from "./parse.ts";
 export interface ThreadLookup {
   /** Ticket holding a message with this RFC 5322 id (any case, with brackets). */
   ticketByMessageId(id: string): Promise<number | null>;
+  /** The same for many ids at once (optional: a batched read). */
+  ticketsByMessageIds?(ids: string[]): Promise<(number | null)[]>;
   ticket(id: number): Promise<Pick<TicketRecord, "id" | "from_email" | "status"> | null>;
   isParticipant(ticketId: number, email: string): Promise<boolean>;
 }
@@ -110,23 +113,27 @@ export function domainOf(email: string): string {
 /** Candidate tickets of a mail in rule order, without storage lookups for header/tag. */
 export async function threadCandidates(
   mail: Pick<ParsedMail, "warmdeskTicketId" | "inReplyTo" | "references" | "subjectTicketId">,
-  lookup: Pick<ThreadLookup, "ticketByMessageId">,
+  lookup: Pick<ThreadLookup, "ticketByMessageId" | "ticketsByMessageIds">,
   quoted: string[] = [],
 ): Promise<ThreadCandidate[]> {
   const out: ThreadCandidate[] = [];
   if (mail.warmdeskTicketId) out.push({ ticketId: mail.warmdeskTicketId, rule: "header" });
-  for (const id of mail.inReplyTo) {
-    const t = await lookup.ticketByMessageId(id);
-    if (t !== null) out.push({ ticketId: t, rule: "in-reply-to" });
-  }
-  for (const id of [...mail.references].reverse()) {
-    const t = await lookup.ticketByMessageId(id);
-    if (t !== null) out.push({ ticketId: t, rule: "references" });
-  }
-  for (const id of quoted) {
-    const t = await lookup.ticketByMessageId(id);
-    if (t !== null) out.push({ ticketId: t, rule: "quoted" });
-  }
+  const refs = [...mail.references].reverse();
+  const ids = [...mail.inReplyTo, ...refs, ...quoted];
+  // one batched read for every id when the lookup can (most mail has a handful)
+  const found = lookup.ticketsByMessageIds
+    ? await lookup.ticketsByMessageIds(ids)
+    : await Promise.all(ids.map((id) => lookup.ticketByMessageId(id)));
+  ids.forEach((_, i) => {
+    const t = found[i];
+    if (t === null || t === undefined) return;
+    const rule: ThreadRule = i < mail.inReplyTo.length
+      ? "in-reply-to"
+      : i < mail.inReplyTo.length + refs.length
+      ? "references"
+      : "quoted";
+    out.push({ ticketId: t, rule });
+  });
   if (mail.subjectTicketId) out.push({ ticketId: mail.subjectTicketId, rule: "subject" });
   return out;
 }
@@ -180,6 +187,16 @@ export function kvThreadLookup(kv: Deno.Kv): ThreadLookup {
     async ticketByMessageId(id) {
       const e = await kv.get<number>(keys.threadIndex(id.toLowerCase()));
       return typeof e.value === "number" ? e.value : null;
+    },
+    async ticketsByMessageIds(ids) {
+      const out: (number | null)[] = [];
+      for (let i = 0; i < ids.length; i += KV_GET_MANY_MAX) {
+        const got = await kv.getMany<number[]>(
+          ids.slice(i, i + KV_GET_MANY_MAX).map((id) => keys.threadIndex(id.toLowerCase())),
+        );
+        for (const e of got) out.push(typeof e.value === "number" ? e.value : null);
+      }
+      return out;
     },
     async ticket(id) {
       return (await kv.get<TicketRecord>(keys.ticket(id))).value ?? null;
