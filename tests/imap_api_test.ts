@@ -67,13 +67,14 @@ Deno.test("[imap api] PUT saves; the password is sealed and never returned", () 
     const stored = JSON.stringify((await t.kv.get(keys.settings("imap"))).value);
     ok(!stored.includes(secret), "sealed at rest");
     ok(!t.logs.join("\n").includes(secret), "never logged");
-    // omitting the password keeps it; "" clears it
+    // omitting the password, or sending it empty or null, keeps it
     strictEqual((await c.json("PUT", PATH, { port: 1143 })).body.settings.password_set, true);
-    strictEqual((await c.json("PUT", PATH, { password: "" })).body.settings.password_set, false);
+    strictEqual((await c.json("PUT", PATH, { password: "" })).body.settings.password_set, true);
+    strictEqual((await c.json("PUT", PATH, { password: null })).body.settings.password_set, true);
     // read-only fields sent back are ignored
-    const back = await c.json("PUT", PATH, { ...s, password_set: true, last_poll: null });
+    const back = await c.json("PUT", PATH, { ...s, password_set: false, last_poll: null });
     strictEqual(back.status, 200);
-    strictEqual(back.body.settings.password_set, false);
+    strictEqual(back.body.settings.password_set, true);
   }));
 
 Deno.test("[imap api] bad input is a 422 whose error names the field", () =>

@@ -79,7 +79,8 @@ export interface PublicImapSettings {
 }
 
 /**
- * A validated change. `password`: a string sets it ("" clears it), absent keeps it.
+ * A validated change. `password`: a non-empty string sets it; absent keeps it. (Internally,
+ * `saveImapSettings(svc, {password: ""})` clears it; the API never sends that.)
  */
 export interface ImapSettingsPatch {
   host?: string;
@@ -190,13 +191,12 @@ export function parseImapPatch(body: Record<string, unknown>): ImapSettingsPatch
   p.tls_verify = bool(body, "tls_verify");
   const user = text(body, "username", 320);
   if (user !== undefined) p.username = user.trim();
-  if (body.password !== undefined) {
+  if (body.password !== undefined && body.password !== null) {
     const v = body.password;
-    if (v !== null && typeof v !== "string") throw fieldError("password", "must be a string");
-    if (typeof v === "string" && v.length > 1000) {
-      throw fieldError("password", "must be at most 1000 characters");
-    }
-    p.password = v ?? "";
+    if (typeof v !== "string") throw fieldError("password", "must be a string");
+    if (v.length > 1000) throw fieldError("password", "must be at most 1000 characters");
+    // like the SMTP settings: an empty field (the form never shows the password) keeps it
+    if (v !== "") p.password = v;
   }
   p.mailbox = mailboxName(body, "mailbox");
   p.processed_mailbox = mailboxName(body, "processed_mailbox");

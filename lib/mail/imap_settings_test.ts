@@ -37,10 +37,9 @@ Deno.test("[imap settings] parse: valid values pass, unknown and read-only field
     }),
     { host: "mail.example.com", port: 993, poll_interval: 30, provider: null },
   );
-  deepStrictEqual(parseImapPatch({ host: "[::1]", password: null }), {
-    host: "[::1]",
-    password: "",
-  });
+  deepStrictEqual(parseImapPatch({ host: "[::1]", password: null }), { host: "[::1]" });
+  deepStrictEqual(parseImapPatch({ password: "" }), {}, "an empty field keeps the password");
+  deepStrictEqual(parseImapPatch({ password: " pw " }), { password: " pw " });
   deepStrictEqual(parseImapPatch({}), {});
 });
 
