@@ -19,6 +19,8 @@ export const stack = {
   port: Number(Deno.env.get("IMAP_PORT") ?? 10143),
   tlsPort: Number(Deno.env.get("IMAPS_PORT") ?? 10993),
   dir: Deno.env.get("MAILSTACK_DIR") ?? "",
+  domain: Deno.env.get("MAIL_DOMAIN") ?? "example.test",
+  poolSize: Number(Deno.env.get("MAILSTACK_POOL_SIZE") ?? 20),
 };
 
 /** The stack's self-signed certificate (PEM), for tests that verify TLS. */
@@ -37,17 +39,36 @@ export interface MailUser {
 
 /**
  * A pool user held by this test alone (tests/support/mailstack.ts `takeUser`: lock file,
- * INBOX emptied, other mailboxes deleted). Release it when done.
+ * INBOX emptied, other mailboxes deleted). Release it when done; `testBox()` without an
+ * argument takes and releases one by itself.
+ *
+ * `mailUser(n)` (legacy, synchronous): the fixed pool user `user<n>`, NOT locked, so a test
+ * elsewhere that takes it with `takeUser` may wipe its mailboxes meanwhile; prefer
+ * `await mailUser()`. Its `release()` does nothing.
  */
-export async function mailUser(): Promise<MailUser> {
-  const env = mailEnv();
-  const u = await takeUser();
-  return {
-    user: u.email,
-    pass: u.password,
-    maildir: `${env.dir}/mail/${u.email}/Maildir`,
-    release: () => u.release(),
-  };
+export function mailUser(slot: number): MailUser;
+export function mailUser(): Promise<MailUser>;
+export function mailUser(slot?: number): MailUser | Promise<MailUser> {
+  if (slot !== undefined) {
+    const n = ((slot - 1) % stack.poolSize) + 1;
+    const user = `user${n}@${stack.domain}`;
+    return {
+      user,
+      pass: `pass-${n}`,
+      maildir: `${stack.dir}/mail/${user}/Maildir`,
+      release: () => Promise.resolve(),
+    };
+  }
+  return (async () => {
+    const env = mailEnv();
+    const u = await takeUser();
+    return {
+      user: u.email,
+      pass: u.password,
+      maildir: `${env.dir}/mail/${u.email}/Maildir`,
+      release: () => u.release(),
+    };
+  })();
 }
 
 /** A raw client (the "other mail client" of the tests). */
