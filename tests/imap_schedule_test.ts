@@ -1,10 +1,20 @@
 /**
  * Scheduling against Dovecot: two app instances on one KV file polling at once (nothing
  * doubled), a dead holder's lease, cron ticks and the delayed polls of short intervals, and
- * IDLE (mail picked up without a poll being asked for; restart on settings change).
+ * IDLE (mail picked up without a poll being asked for; restart on settings change; reconnect
+ * after the server drops the connection).
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { appFor, boxSettings, mail, pollNow, type TestBox, testBox } from "./imap_helpers.ts";
+import {
+  appFor,
+  boxSettings,
+  mail,
+  pollNow,
+  rawClient,
+  stack,
+  type TestBox,
+  testBox,
+} from "./imap_helpers.ts";
 import { startTestApp, type TestApp } from "./support/app.ts";
 import { keys } from "../lib/db/keys.ts";
 import { saveImapSettings } from "../lib/mail/imap_settings.ts";
@@ -173,6 +183,36 @@ Deno.test("[schedule] IDLE: new mail is stored without anyone asking for a poll"
   } finally {
     await t.close();
     await box2.close();
+    await box.close();
+  }
+});
+
+Deno.test("[schedule] IDLE reconnects after the server drops the connection", async () => {
+  const box = await testBox();
+  const t = await startTestApp({ start: true });
+  const state = () => t.app.svc.ext.imapIdleState();
+  try {
+    await saveImapSettings(t.app.svc, { ...boxSettings(box), enabled: true, idle: true });
+    await until(() => state() === "idling", "IDLE");
+    // `doveadm kick` disconnects every IMAP session of the user, as a server restart would
+    const kick = await new Deno.Command("doveadm", {
+      args: ["-c", `${stack.dir}/dovecot.conf`, "kick", box.user.user],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    strictEqual(kick.code, 0, new TextDecoder().decode(kick.stderr));
+    await until(() => state() !== "idling", "the dropped connection noticed");
+    await until(() => state() === "idling", "IDLE again");
+    // the kick dropped the test's own connection too: append through a new one
+    const c = await rawClient(box.user);
+    await c.append(box.mailbox, mail({ subject: "after reconnect" }));
+    await c.logout();
+    await until(
+      async () => (await ticketSubjects(t.kv)).includes("after reconnect"),
+      "the poll after reconnecting",
+    );
+  } finally {
+    await t.close();
     await box.close();
   }
 });
