@@ -41,18 +41,12 @@ export async function dispatch(svc: Services, msg: unknown): Promise<void> {
   await h(svc, m);
 }
 
-SUBSYSTEMS.push((svc) => {
-  let listening: Promise<void> | null = null;
-  return {
-    name: "queue",
-    start() {
-      listening = svc.kv.listenQueue((msg) => dispatch(svc, msg)).catch((e) => {
-        log.error("queue listener stopped", { error: e });
-      });
-    },
-    // the listener ends when the KV handle closes
-    stop() {
-      listening = null;
-    },
-  };
-});
+SUBSYSTEMS.push((svc) => ({
+  name: "queue",
+  start() {
+    // the listener runs until the KV handle closes
+    svc.kv.listenQueue((msg) => dispatch(svc, msg)).catch((e) => {
+      log.error("queue listener stopped", { error: e });
+    });
+  },
+}));

@@ -28,11 +28,11 @@ export interface Client {
   cookie: string | null;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** JSON request; returns status and parsed body (null when empty). */
-  // deno-lint-ignore no-explicit-any
   json(
     method: string,
     path: string,
     body?: unknown,
+    // deno-lint-ignore no-explicit-any
   ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
