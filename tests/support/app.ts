@@ -43,6 +43,8 @@ export interface TestAppOptions {
   file?: Record<string, unknown>;
   /** Use this KV path instead of :memory: (restart tests); the caller removes it. */
   kvPath?: string;
+  /** Listen on this loopback port instead of a free one (restart tests: same port again). */
+  port?: number;
   /** Start background subsystems (queue listener, poller, live hub). Default true. */
   start?: boolean;
   /** Keep logs on stderr too. */
@@ -68,7 +70,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   let handler: (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> = () =>
     new Response("starting", { status: 503 });
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    { hostname: "127.0.0.1", port: opts.port ?? 0, signal: ac.signal, onListen: () => {} },
     (req, info) => handler(req, info),
   );
   port = server.addr.port;
