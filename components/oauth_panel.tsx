@@ -1,9 +1,13 @@
 /**
  * OAuth2 part of Incoming Mail: the provider's connection state, Authorise (a popup on the
  * provider's consent page, opened from the click so popup blockers allow it) and Disconnect.
- * The callback page posts `{type: "warmdesk-oauth2", ok, error?}` to its opener; the status is
- * then re-read without a reload. A popup closed without that message is reported too (after
- * re-checking the status a few times, in case the message could not reach us).
+ * A missing configuration comes from the status route (`configured`, `missing_keys`), so
+ * choosing OAuth2 writes nothing; `auth-url` (which records a state) is only asked on Authorise.
+ * The callback page posts `{type: "warmdesk-oauth2", ok, error?}` to its opener and on the
+ * `BroadcastChannel("warmdesk-oauth2")` (for when the opener link was cut); the first of the two
+ * is handled and the status re-read without a reload. A popup closed without either message is
+ * reported too (after re-checking the status a few times, in case the message could not reach
+ * us).
  * @module
  */
 import { useSignal } from "@preact/signals";
@@ -20,7 +24,21 @@ export interface OAuthStatus {
   access_token_set: boolean;
   expires_at: string | null;
   error: string | null;
+  /** Per provider: are the client id and secret in warmdesk.yaml? */
+  configured?: Record<string, boolean>;
+  /** Per provider: the missing `oauth2.*` keys. */
+  missing_keys?: Record<string, string[]>;
 }
+
+/** The callback page's message (opener postMessage or BroadcastChannel). */
+interface CallbackMessage {
+  type?: string;
+  ok?: boolean;
+  error?: string;
+}
+
+/** The name of the callback's message type and BroadcastChannel. */
+const CHANNEL = "warmdesk-oauth2";
 
 const PROVIDER_NAMES: Record<string, string> = { google: "Google", office365: "Office 365" };
 
@@ -34,11 +52,16 @@ export interface OAuthPanelProps {
 export function OAuthPanel(props: OAuthPanelProps) {
   const status = useSignal<OAuthStatus | null>(null);
   const message = useSignal<{ kind: "ok" | "error" | "info"; text: string } | null>(null);
+  /** A 409 from auth-url (the status said configured, the server then disagreed). */
   const configError = useSignal<string | null>(null);
   const busy = useSignal(false);
   const popup = useRef<Window | null>(null);
   const watch = useRef<number | null>(null);
   const finished = useRef(false);
+  /** Authorise clicks so far (0: this tab has not asked for anything). */
+  const attempt = useRef(0);
+  /** When the last callback result was handled: opener and channel both deliver it. */
+  const handledAt = useRef(0);
 
   const refresh = async () => {
     try {
@@ -59,23 +82,31 @@ export function OAuthPanel(props: OAuthPanelProps) {
     watch.current = null;
   };
 
-  // Choosing OAuth2 shows a missing configuration at once: ask for a URL and drop it
+  // another provider chosen: an earlier 409 was about the other one
   useEffect(() => {
     configError.value = null;
-    api("GET", `/api/v1/admin/imap/oauth2/auth-url?provider=${encodeURIComponent(props.provider)}`)
-      .catch((err) => {
-        if (err instanceof ApiError && err.code === "oauth2_not_configured") {
-          configError.value = err.message;
-        }
-      });
   }, [props.provider]);
 
   useEffect(() => {
     refresh();
-    const onMessage = async (e: MessageEvent) => {
-      if (e.origin !== location.origin) return;
-      const d = e.data as { type?: string; ok?: boolean; error?: string } | null;
-      if (!d || d.type !== "warmdesk-oauth2") return;
+    const onResult = async (d: CallbackMessage | null) => {
+      if (!d || d.type !== CHANNEL) return;
+      // the same result through the second path (they arrive milliseconds apart)
+      if (Date.now() - handledAt.current < 3000) return;
+      handledAt.current = Date.now();
+      if (attempt.current === 0 || finished.current) {
+        // another tab's popup (the channel reaches every tab): its error is not ours to show,
+        // but a new connection is
+        const s = await refresh();
+        if (d.ok && s?.connected) {
+          message.value = {
+            kind: "ok",
+            text: `Mailbox connected${s.account ? ` as ${s.account}` : ""}.`,
+          };
+          props.onChanged();
+        }
+        return;
+      }
       finished.current = true;
       stopWatching();
       busy.value = false;
@@ -93,9 +124,16 @@ export function OAuthPanel(props: OAuthPanelProps) {
         };
       }
     };
+    const onMessage = (e: MessageEvent) => {
+      if (e.origin === location.origin) onResult(e.data as CallbackMessage | null);
+    };
     addEventListener("message", onMessage);
+    // same-origin by definition; the callback posts here too in case window.opener was cut
+    const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
+    if (channel) channel.onmessage = (e) => onResult(e.data as CallbackMessage | null);
     return () => {
       removeEventListener("message", onMessage);
+      channel?.close();
       stopWatching();
     };
   }, []);
@@ -129,6 +167,7 @@ export function OAuthPanel(props: OAuthPanelProps) {
     message.value = null;
     configError.value = null;
     finished.current = false;
+    attempt.current++;
     stopWatching();
     // Open from the click itself (popup blockers), then send it to the provider
     const w = open("about:blank", "warmdesk-oauth2", "popup,width=520,height=680");
@@ -186,6 +225,16 @@ export function OAuthPanel(props: OAuthPanelProps) {
 
   const s = status.value;
   const name = PROVIDER_NAMES[props.provider] ?? props.provider;
+  // from the status route (no write); a 409 from auth-url says the same with the server's words
+  const missing = s?.configured?.[props.provider] === false
+    ? s.missing_keys?.[props.provider] ?? []
+    : null;
+  const notConfigured = configError.value ??
+    (missing
+      ? `${name} needs ${
+        missing.length ? missing.join(", ") : "a client id and secret"
+      } in warmdesk.yaml.`
+      : null);
   return (
     <div class="oauth-panel span-all" data-oauth="">
       <div class="oauth-state">
@@ -217,16 +266,21 @@ export function OAuthPanel(props: OAuthPanelProps) {
           )}
         {s?.error ? <Result kind="error">Token problem: {s.error}</Result> : null}
       </div>
-      {configError.value
+      {notConfigured
         ? (
           <Result kind="error">
-            <strong>OAuth2 is not configured.</strong> {configError.value}
+            <strong>OAuth2 is not configured.</strong> {notConfigured}
             <span class="block small">Restart WarmDesk after changing warmdesk.yaml.</span>
           </Result>
         )
         : null}
       <div class="row">
-        <button type="button" class="button" onClick={authorise} disabled={busy.value}>
+        <button
+          type="button"
+          class="button"
+          onClick={authorise}
+          disabled={busy.value || missing !== null}
+        >
           {s?.connected ? `Authorise again with ${name}` : `Authorise with ${name}`}
         </button>
         {s?.connected
