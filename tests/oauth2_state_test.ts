@@ -48,7 +48,7 @@ Deno.test("[oauth2 state] wrong, replayed, foreign-session and expired states ar
     // and the attempt used the state up
     assert.match((await callback(t.admin, back2)).message.error, /already used/);
 
-    // without any session the guard answers before the route
+    // without any session: refused (the page says to sign in; oauth2_callback_session_test.ts)
     assert.equal((await t.anon().fetch(back2)).status, 401);
 
     // older than 10 minutes (KV's expireIn is lazy: the record's own time is checked too)

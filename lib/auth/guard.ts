@@ -15,6 +15,9 @@ export const ACCESS_RULES: readonly [prefix: string, access: Access][] = [
   ["/api/v1/auth/login", "public"],
   ["/api/v1/auth", "user"],
   ["/api/v1/ws", "user"],
+  // the OAuth2 popup's landing page: always HTML, even without a session. The route checks the
+  // admin session itself, and the state only completes for the admin session that created it.
+  ["/api/v1/admin/imap/oauth2/callback", "public"],
   ["/api/v1/admin", "admin"],
   ["/api/v1", "helpdesk"],
   ["/login", "public"],
