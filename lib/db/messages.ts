@@ -8,7 +8,7 @@ import { HttpError } from "../fw/mod.ts";
 import { keys } from "./keys.ts";
 import { commit, withRetry } from "./kv.ts";
 import { readJsonBlob, writeBlob, writeJsonBlob } from "./blobs.ts";
-import { INLINE_BODY_BYTES } from "./limits.ts";
+import { BLOB_CHUNK_BYTES, INLINE_BODY_BYTES } from "./limits.ts";
 import {
   oneLine,
   readReaders,
@@ -120,20 +120,50 @@ export interface Extras {
   outbox?: { record: unknown; queue: unknown; delayMs?: number };
   /** The user who wrote the message (reads it at once). */
   actorUserId?: string | null;
+  /**
+   * The caller read `dedupe` as absent just before (the poll's batched pre-check): skip the
+   * read before the commit. The commit still checks the key, so a mail is never stored twice.
+   */
+  prechecked?: boolean;
 }
 
 export const newAttachmentId = () => ulid();
 
 const te = new TextEncoder();
 
-/** Write blobs and build the record; nothing is committed yet. */
+/**
+ * Bytes of one-chunk blobs that ride in the message's own commit instead of a commit each
+ * before it (well under the ~800 KiB a Deno KV atomic operation carries). Saves one commit
+ * (an fsync on a KV file) per small attachment, and leaves no unreferenced blob on a crash.
+ */
+const INLINE_BLOB_BUDGET = 256 * 1024;
+
+/** A message ready to commit: its record, attachment records and blob chunks to stage. */
+interface Prepared {
+  rec: MessageRecord;
+  atts: AttachmentRecord[];
+  /** One-chunk blobs written by the message's commit: [blob id, bytes]. */
+  chunks: [string, Uint8Array][];
+}
+
+/** Write large blobs and build the record; nothing else is committed yet. */
 async function prepareMessage(
   kv: Deno.Kv,
   ticketId: number,
   m: NewMessage,
-): Promise<{ rec: MessageRecord; atts: AttachmentRecord[] }> {
+): Promise<Prepared> {
   const id = m.id ?? ulid();
   const atts: AttachmentRecord[] = [];
+  const chunks: [string, Uint8Array][] = [];
+  let budget = INLINE_BLOB_BUDGET;
+  const blob = async (data: Uint8Array): Promise<string> => {
+    if (data.length > BLOB_CHUNK_BYTES || data.length > budget) return await writeBlob(kv, data);
+    // the same layout writeBlob produces (one chunk, index 0), staged in the message commit
+    budget -= data.length;
+    const blobId = ulid();
+    chunks.push([blobId, data]);
+    return blobId;
+  };
   for (const a of m.attachments ?? []) {
     atts.push({
       id: a.id ?? ulid(),
@@ -143,7 +173,7 @@ async function prepareMessage(
       inline: a.inline,
       ticket_id: ticketId,
       message_id: id,
-      blob_id: await writeBlob(kv, a.content),
+      blob_id: await blob(a.content),
       content_id: a.content_id,
     });
   }
@@ -169,23 +199,29 @@ async function prepareMessage(
     in_reply_to: m.in_reply_to ?? null,
     references: m.references ?? [],
   };
-  const bodySize = te.encode(m.body_text).length + te.encode(m.body_html ?? "").length;
-  if (bodySize > INLINE_BODY_BYTES) {
+  if (!bodyFitsInline(m.body_text, m.body_html ?? "")) {
     rec.body_blob = await writeJsonBlob(kv, { text: m.body_text, html: m.body_html });
   } else {
     rec.body_text = m.body_text;
     rec.body_html = m.body_html;
   }
-  return { rec, atts };
+  return { rec, atts, chunks };
+}
+
+/** Whether the bodies stay within INLINE_BODY_BYTES of UTF-8 (no encoding for short ones). */
+function bodyFitsInline(text: string, html: string): boolean {
+  // a UTF-16 code unit is at most 3 UTF-8 bytes
+  if ((text.length + html.length) * 3 <= INLINE_BODY_BYTES) return true;
+  return te.encode(text).length + te.encode(html).length <= INLINE_BODY_BYTES;
 }
 
 function stageMessage(
   op: Deno.AtomicOperation,
-  rec: MessageRecord,
-  atts: AttachmentRecord[],
+  { rec, atts, chunks }: Prepared,
   m: NewMessage,
   extras: Extras,
 ): void {
+  for (const [blobId, data] of chunks) op.set(keys.blobChunk(blobId, 0), data);
   op.set(keys.message(rec.ticket_id, rec.id), rec);
   op.set(keys.messageTicket(rec.id), rec.ticket_id);
   for (const a of atts) op.set(keys.attachment(a.id), a);
@@ -222,6 +258,14 @@ export type WriteResult =
   | { duplicate: false; ticket: TicketRecord; message: MessageRecord }
   | { duplicate: true; ticket_id: number | null };
 
+/**
+ * The ticket counter as this process last committed it, per KV handle: the commit that sets it
+ * returns the versionstamp it got, so the next `createTicket` can check against it without a
+ * read. When another writer moved the counter meanwhile the check fails and the counter is
+ * read again: a stale cache costs a retry, never a wrong or skipped number.
+ */
+const seqCache = new WeakMap<Deno.Kv, Deno.KvEntry<number>>();
+
 async function isDuplicate(kv: Deno.Kv, dedupe?: string): Promise<WriteResult | null> {
   if (!dedupe) return null;
   const d = await kv.get<{ ticket_id: number }>(keys.dedupe(dedupe));
@@ -244,12 +288,15 @@ export async function createTicket(
   input: NewTicket,
   extras: Extras = {},
 ): Promise<WriteResult> {
-  const dup = await isDuplicate(kv, extras.dedupe);
-  if (dup) return dup;
+  if (!extras.prechecked) {
+    const dup = await isDuplicate(kv, extras.dedupe);
+    if (dup) return dup;
+  }
   // blobs are written once, under a provisional ticket id fixed up below
   const prepared = await prepareMessage(kv, 0, input.first);
   return await withRetry<WriteResult>(async () => {
-    const seq = await kv.get<number>(keys.ticketSeq());
+    const seq = seqCache.get(kv) ?? await kv.get<number>(keys.ticketSeq());
+    seqCache.delete(kv); // kept only when this attempt commits
     const id = (seq.value ?? 0) + 1;
     const now = prepared.rec.created_at;
     const rec = { ...prepared.rec, ticket_id: id };
@@ -274,7 +321,7 @@ export async function createTicket(
       .check({ key: keys.ticket(id), versionstamp: null })
       .set(keys.ticketSeq(), id);
     if (ticket.from_email) op.set(keys.ticketParticipant(id, ticket.from_email), true);
-    stageMessage(op, rec, atts, input.first, extras);
+    stageMessage(op, { rec, atts, chunks: prepared.chunks }, input.first, extras);
     stageTicket(op, null, ticket, {
       version: { key: ["ticket_readers_ver", id], value: null, versionstamp: null },
       userIds: [],
@@ -283,7 +330,10 @@ export async function createTicket(
       actorUserId: extras.actorUserId,
     });
     const res = await op.commit();
-    if (res.ok) return { ok: true, value: { duplicate: false, ticket, message: rec } };
+    if (res.ok) {
+      seqCache.set(kv, { key: keys.ticketSeq(), value: id, versionstamp: res.versionstamp });
+      return { ok: true, value: { duplicate: false, ticket, message: rec } };
+    }
     const d = await isDuplicate(kv, extras.dedupe);
     return d ? { ok: true, value: d } : { ok: false };
   });
@@ -294,6 +344,11 @@ export interface AppendOptions {
   reopen?: boolean;
   /** An agent's reply moves a `new` ticket to `open`. */
   newToOpen?: boolean;
+  /**
+   * The ticket's entry as the caller just read it (threading reads it): saves the read on the
+   * first attempt. The commit checks its versionstamp, so a stale entry only costs a retry.
+   */
+  current?: Deno.KvEntryMaybe<TicketRecord>;
 }
 
 /** Add a message to an existing ticket in one commit. */
@@ -304,13 +359,20 @@ export async function appendMessage(
   opts: AppendOptions = {},
   extras: Extras = {},
 ): Promise<WriteResult> {
-  const dup = await isDuplicate(kv, extras.dedupe);
-  if (dup) return dup;
-  const { rec, atts } = await prepareMessage(kv, ticketId, m);
+  if (!extras.prechecked) {
+    const dup = await isDuplicate(kv, extras.dedupe);
+    if (dup) return dup;
+  }
+  const prepared = await prepareMessage(kv, ticketId, m);
+  const rec = prepared.rec;
+  let given = opts.current?.key[1] === ticketId ? opts.current : undefined;
   return await withRetry<WriteResult>(async () => {
-    const cur = await kv.get<TicketRecord>(keys.ticket(ticketId));
+    const [cur, readers] = await Promise.all([
+      given ?? kv.get<TicketRecord>(keys.ticket(ticketId)),
+      readReaders(kv, ticketId),
+    ]);
+    given = undefined; // a retry reads afresh
     if (!cur.value) throw new HttpError(404, `Ticket #${ticketId} does not exist`, "not_found");
-    const readers = await readReaders(kv, ticketId);
     const before = cur.value;
     const after: TicketRecord = {
       ...before,
@@ -326,7 +388,7 @@ export async function appendMessage(
     const target = replyTargetOf(rec, m);
     if (target) after.reply_target = target;
     const op = kv.atomic().check(cur);
-    stageMessage(op, rec, atts, m, extras);
+    stageMessage(op, prepared, m, extras);
     stageTicket(op, before, after, readers, { activity: true, actorUserId: extras.actorUserId });
     const res = await op.commit();
     if (res.ok) return { ok: true, value: { duplicate: false, ticket: after, message: rec } };

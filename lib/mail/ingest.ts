@@ -26,6 +26,7 @@ import {
 } from "../db/messages.ts";
 import { rewriteCidUrls } from "./sanitize.ts";
 import type { ParsedMail } from "./parse.ts";
+import type { TicketRecord } from "../db/tickets.ts";
 import {
   findThread,
   kvThreadLookup,
@@ -116,7 +117,10 @@ export async function ingestParsed(
   opts: IngestOptions = {},
 ): Promise<IngestOutcome> {
   const kv = svc.kv;
-  const lookup = opts.lookup ?? kvThreadLookup(kv);
+  const entries = new Map<number, Deno.KvEntryMaybe<TicketRecord>>();
+  const lookup = opts.lookup ?? kvThreadLookup(kv, entries);
+  // checked here (or by the caller's batched pre-check): no second read in the store step
+  const prechecked = true;
   if (!opts.prechecked) {
     const dup = await kv.get<{ ticket_id: number }>(keys.dedupe(dedupe));
     if (dup.value) return { status: "duplicate", ticket_id: dup.value.ticket_id ?? null };
@@ -139,7 +143,13 @@ export async function ingestParsed(
   const msg = inboundMessage(mail);
   if (decision.match) {
     const m = decision.match;
-    const res = await appendMessage(kv, m.ticketId, msg, { reopen: !isAuto }, { dedupe });
+    const res = await appendMessage(
+      kv,
+      m.ticketId,
+      msg,
+      { reopen: !isAuto, current: entries.get(m.ticketId) },
+      { dedupe, prechecked },
+    );
     if (res.duplicate) return { status: "duplicate", ticket_id: res.ticket_id };
     return {
       status: "threaded",
@@ -158,7 +168,7 @@ export async function ingestParsed(
     customer_id: null,
     status: "new",
     first: msg,
-  }, { dedupe });
+  }, { dedupe, prechecked });
   if (res.duplicate) return { status: "duplicate", ticket_id: res.ticket_id };
   return { status: "created", ticket_id: res.ticket.id, message_id: res.message.id };
 }

@@ -41,7 +41,7 @@ import { isTransientKvError } from "./lease.ts";
 import { KV_GET_MANY_MAX } from "../db/limits.ts";
 import { dedupeKey } from "./ids.ts";
 import { type IngestOutcome, ingestParsed } from "./ingest.ts";
-import { failedIds, type FailedKind, recordFailedMail } from "./failed_mail.ts";
+import { type FailedKind, recordFailedMail } from "./failed_mail.ts";
 
 const log = logger("poll");
 
@@ -99,6 +99,13 @@ interface Meta {
   dedupe?: string;
   /** The headers-first stage found neither the dedupe key nor the Message-ID stored. */
   prechecked?: boolean;
+}
+
+/** A fetched source and its parse, which runs ahead of the store step. */
+interface Fetched {
+  meta: Meta;
+  raw: Uint8Array;
+  ready: Promise<Prepared>;
 }
 
 /** A fetched source made ready to store (parsing runs ahead of storing). */
@@ -354,32 +361,85 @@ async function fetchMetas(client: ImapFlow, uids: number[]): Promise<Meta[]> {
  */
 async function alreadyHandled(svc: Services, metas: Meta[]): Promise<Set<number>> {
   const withId = metas.filter((m) => m.messageId !== null);
-  const hashes = withId.map((m) => midDedupeKey(m.messageId!));
   const out = new Set<number>();
-  const per = Math.floor(KV_GET_MANY_MAX / 2);
+  const per = Math.floor(KV_GET_MANY_MAX / 3);
+  const reads: Promise<void>[] = [];
   for (let i = 0; i < withId.length; i += per) {
     const part = withId.slice(i, i + per);
+    const hashes = part.map((m) => midDedupeKey(m.messageId!));
     const ks = part.flatMap((m, j) => [
-      keys.dedupe(hashes[i + j]),
+      keys.dedupe(hashes[j]),
       keys.threadIndex(m.messageId!.toLowerCase()),
+      keys.failedMail(hashes[j]),
     ]);
-    const got = await svc.kv.getMany(ks);
-    part.forEach((m, j) => {
-      if (got[2 * j].value !== null || got[2 * j + 1].value !== null) out.add(m.uid);
-      else {
-        m.dedupe = hashes[i + j];
-        m.prechecked = true;
-      }
-    });
+    // every chunk at once: independent reads, one round trip for the whole poll
+    reads.push(
+      svc.kv.getMany(ks).then((got) => {
+        part.forEach((m, j) => {
+          if (got.slice(3 * j, 3 * j + 3).some((e) => e.value !== null)) out.add(m.uid);
+          else {
+            m.dedupe = hashes[j];
+            m.prechecked = true;
+          }
+        });
+      }),
+    );
   }
-  const failed = await failedIds(svc, hashes);
-  withId.forEach((m, i) => {
-    if (failed.has(hashes[i])) {
-      out.add(m.uid);
-      m.prechecked = false;
-    }
-  });
+  await Promise.all(reads);
   return out;
+}
+
+/** One step of the pipeline: mail handled without a download, or a batch of sources. */
+type Unit =
+  | { kind: "skip"; skipped: number[]; tooLarge: Meta[] }
+  | { kind: "batch"; items: Promise<Fetched[]> };
+
+/**
+ * The poll's work in order, one chunk of UIDs at a time: headers first (Message-ID and size),
+ * the batched KV pre-check, then the source batches of the mail still to store, each already
+ * downloading and then parsing when it is handed out. The consumer asks for the next unit as
+ * soon as it takes one, so the headers, pre-check, download and parse of the next batch all
+ * run while the current batch is stored.
+ */
+async function* units(run: Run, uids: number[]): AsyncGenerator<Unit> {
+  const { client, svc, opts } = run;
+  const max = svc.config.max_message_bytes;
+  const chunk = opts.batchMessages ?? POLL_BATCH_MESSAGES;
+  // Every mail is parsed as soon as its batch is there and the mail before it is parsed.
+  // Parsing is CPU work on this thread, while the store step mostly waits for KV commits on
+  // the KV thread: the parse of the next mails runs while a commit is in flight.
+  let parsing: Promise<unknown> = Promise.resolve();
+  const startBatch = (b: Meta[]): Promise<Fetched[]> => {
+    const got = client.fetchAll(uidSet(b.map((m) => m.uid)), { uid: true, source: true }, {
+      uid: true,
+    });
+    const items = got.then((list) => {
+      const byUid = new Map(list.map((m) => [m.uid, asBytes(m.source)]));
+      // mail missing from the answer was expunged meanwhile
+      return b.filter((m) => byUid.has(m.uid)).map((meta) => {
+        const raw = byUid.get(meta.uid)!;
+        const ready = parsing.then(() => prepare(meta, raw, max));
+        parsing = ready.catch(() => {});
+        return { meta, raw, ready };
+      });
+    });
+    items.catch(() => {}); // awaited in its turn; no unhandled rejection if the poll stops first
+    return items;
+  };
+  for (let i = 0; i < uids.length; i += chunk) {
+    const metas = await fetchMetas(client, uids.slice(i, i + chunk));
+    const handled = await alreadyHandled(svc, metas);
+    const skipped: number[] = [], tooLarge: Meta[] = [], fetchable: Meta[] = [];
+    for (const m of metas) {
+      if (handled.has(m.uid)) skipped.push(m.uid);
+      else if (m.size > max) tooLarge.push(m);
+      else fetchable.push(m);
+    }
+    if (skipped.length > 0 || tooLarge.length > 0) yield { kind: "skip", skipped, tooLarge };
+    for (const b of sourceBatches(fetchable, chunk, opts.batchBytes ?? POLL_BATCH_BYTES)) {
+      yield { kind: "batch", items: startBatch(b) };
+    }
+  }
 }
 
 async function pollMailbox(run: Run): Promise<void> {
@@ -394,75 +454,67 @@ async function pollMailbox(run: Run): Promise<void> {
   }
   if (todo.length === 0) return;
 
-  const metas = await fetchMetas(client, todo);
-  const handled = await alreadyHandled(svc, metas);
   const max = svc.config.max_message_bytes;
-  const done: number[] = [], flagged: number[] = [];
-  const tooLarge: Meta[] = [], fetchable: Meta[] = [];
-  for (const m of metas) {
-    if (handled.has(m.uid)) {
-      result.skipped++;
-      done.push(m.uid);
-    } else if (m.size > max) tooLarge.push(m);
-    else fetchable.push(m);
-  }
-  for (const m of tooLarge) {
-    // keep the header section only: the mail itself stays in the processed mailbox, flagged
-    const got = await client.fetchAll(String(m.uid), { uid: true, headers: true }, { uid: true });
-    const head = asBytes(got[0]?.headers);
-    await fail(
-      run,
-      m,
-      "too_large",
-      `${m.size} bytes, larger than the ${max}-byte limit`,
-      head,
-      true,
-    );
-    await opts.hooks?.afterStore?.({ uid: m.uid, outcome: { status: "failed" } });
-    done.push(m.uid);
-    flagged.push(m.uid);
-  }
-  await moveBatch(run, done, flagged);
-
-  const batches = sourceBatches(
-    fetchable,
-    opts.batchMessages ?? POLL_BATCH_MESSAGES,
-    opts.batchBytes ?? POLL_BATCH_BYTES,
-  );
-  const fetchBatch = (b: Meta[]) =>
-    client.fetchAll(uidSet(b.map((m) => m.uid)), { uid: true, source: true }, { uid: true });
-  // the next batch downloads while this one is parsed and stored
-  let next = batches.length > 0 ? fetchBatch(batches[0]) : null;
+  const work = units(run, todo);
+  let next = work.next();
+  next.catch(() => {}); // awaited below; no unhandled rejection if the poll stops first
   let moving: Promise<void> = Promise.resolve();
-  for (let i = 0; i < batches.length; i++) {
-    const got = await next!;
-    next = i + 1 < batches.length ? fetchBatch(batches[i + 1]) : null;
-    next?.catch(() => {}); // awaited in the next round; avoid an unhandled rejection meanwhile
-    const byUid = new Map(got.map((m) => [m.uid, asBytes(m.source)]));
-    const present = batches[i].filter((m) => byUid.has(m.uid)); // others were expunged meanwhile
-    // parse the whole batch ahead: it overlaps the KV commits of the mail before it
-    const ready = present.map((m) => prepare(m, byUid.get(m.uid)!, max));
-    const moveUids: number[] = [], failedUids: number[] = [];
-    for (let k = 0; k < present.length; k++) {
-      const meta = present[k], raw = byUid.get(meta.uid)!;
-      const stored = await handleSource(run, meta, raw, await ready[k]);
+  let moveUids: number[] = [], flagged: number[] = [];
+  // the MOVE runs while the next batch is stored; its outcome is awaited before the next MOVE
+  // and at the end, so a failure still stops the poll
+  const flush = async () => {
+    await moving;
+    moving = moveBatch(run, moveUids, flagged);
+    moving.catch(() => {});
+    moveUids = [];
+    flagged = [];
+  };
+  for (;;) {
+    const step = await next;
+    if (step.done) break;
+    next = work.next(); // the next unit's IMAP and parse work overlaps this one's store
+    next.catch(() => {});
+    const unit = step.value;
+    if (unit.kind === "skip") {
+      // handled by an earlier poll: moved with the next batch
+      result.skipped += unit.skipped.length;
+      moveUids.push(...unit.skipped);
+      for (const m of unit.tooLarge) {
+        // keep the header section only: the mail itself stays in the processed mailbox, flagged
+        const got = await client.fetchAll(String(m.uid), { uid: true, headers: true }, {
+          uid: true,
+        });
+        const head = asBytes(got[0]?.headers);
+        await fail(
+          run,
+          m,
+          "too_large",
+          `${m.size} bytes, larger than the ${max}-byte limit`,
+          head,
+          true,
+        );
+        await opts.hooks?.afterStore?.({ uid: m.uid, outcome: { status: "failed" } });
+        moveUids.push(m.uid);
+        flagged.push(m.uid);
+      }
+      continue;
+    }
+    for (const { meta, raw, ready } of await unit.items) {
+      const pr = await ready;
+      const stored = await handleSource(run, meta, raw, pr);
       if (!stored) {
-        failedUids.push(meta.uid);
+        flagged.push(meta.uid);
         await opts.hooks?.afterStore?.({ uid: meta.uid, outcome: { status: "failed" } });
       }
       moveUids.push(meta.uid);
     }
-    // the MOVE runs while the next batch is parsed and stored; its outcome is awaited before
-    // the next MOVE and at the end, so a failure still stops the poll
-    await moving;
-    moving = moveBatch(run, moveUids, failedUids);
-    moving.catch(() => {});
+    await flush();
     if (opts.heartbeat && !(await opts.heartbeat())) {
       throw new Error("the poll lease was lost; stopping (the next poll continues)");
     }
   }
+  if (moveUids.length > 0) await flush();
   await moving;
-  await next?.catch(() => {});
 }
 
 function emptyResult(): PollResult {

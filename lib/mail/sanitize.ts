@@ -15,7 +15,7 @@
  * @module
  */
 import sanitizeHtml from "sanitize-html";
-import { convert } from "html-to-text";
+import { compile } from "html-to-text";
 
 /** Largest HTML string handed to html-to-text; longer input is cut (bounds work). */
 export const MAX_HTML_TO_TEXT_CHARS = 4 * 1024 * 1024;
@@ -202,10 +202,15 @@ const TEXT_OPTIONS = {
   limits: { maxInputLength: MAX_HTML_TO_TEXT_CHARS, maxDepth: 200, maxChildNodes: 20_000 },
 };
 
+// Compiled once: `convert` compiles the options (selectors) on every call, which cost ~0.9 ms
+// per mail, several times the conversion itself.
+let converter: ((html: string) => string) | null = null;
+
 /** Plain text for an HTML body (html-to-text, no word wrap, images and scripts skipped). */
 export function htmlToText(html: string): string {
   if (typeof html !== "string" || html === "") return "";
   // Cut here rather than let html-to-text do it: it warns on the console when it cuts.
   const input = html.length > MAX_HTML_TO_TEXT_CHARS ? html.slice(0, MAX_HTML_TO_TEXT_CHARS) : html;
-  return convert(input, TEXT_OPTIONS).trim();
+  converter ??= compile(TEXT_OPTIONS);
+  return converter(input).trim();
 }

@@ -181,8 +181,14 @@ export async function findThread(
   return { match: null, untrusted };
 }
 
-/** The lookup over the real KV keys. */
-export function kvThreadLookup(kv: Deno.Kv): ThreadLookup {
+/**
+ * The lookup over the real KV keys. `entries`, when given, collects the ticket entries read,
+ * so the store step can check against them instead of reading the ticket again.
+ */
+export function kvThreadLookup(
+  kv: Deno.Kv,
+  entries?: Map<number, Deno.KvEntryMaybe<TicketRecord>>,
+): ThreadLookup {
   return {
     async ticketByMessageId(id) {
       const e = await kv.get<number>(keys.threadIndex(id.toLowerCase()));
@@ -199,7 +205,9 @@ export function kvThreadLookup(kv: Deno.Kv): ThreadLookup {
       return out;
     },
     async ticket(id) {
-      return (await kv.get<TicketRecord>(keys.ticket(id))).value ?? null;
+      const e = await kv.get<TicketRecord>(keys.ticket(id));
+      entries?.set(id, e);
+      return e.value ?? null;
     },
     async isParticipant(ticketId, email) {
       return (await kv.get(keys.ticketParticipant(ticketId, email.toLowerCase()))).value !== null;
