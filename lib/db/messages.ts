@@ -3,13 +3,13 @@
  * first message) and `appendMessage`. Each is one atomic commit: message, ticket, indexes,
  * thread index, participants, dedupe marker, outbox entry and queue message, sentinels.
  */
-import { ulid } from "ulid";
 import { HttpError } from "../fw/mod.ts";
 import { keys } from "./keys.ts";
 import { commit, withRetry } from "./kv.ts";
 import { readJsonBlob, writeBlob, writeJsonBlob } from "./blobs.ts";
 import { BLOB_CHUNK_BYTES, INLINE_BODY_BYTES } from "./limits.ts";
 import {
+  newUlid,
   oneLine,
   readReaders,
   type ReplyTarget,
@@ -127,7 +127,7 @@ export interface Extras {
   prechecked?: boolean;
 }
 
-export const newAttachmentId = () => ulid();
+export const newAttachmentId = () => newUlid();
 
 const te = new TextEncoder();
 
@@ -152,7 +152,7 @@ async function prepareMessage(
   ticketId: number,
   m: NewMessage,
 ): Promise<Prepared> {
-  const id = m.id ?? ulid();
+  const id = m.id ?? newUlid();
   const atts: AttachmentRecord[] = [];
   const chunks: [string, Uint8Array][] = [];
   let budget = INLINE_BLOB_BUDGET;
@@ -160,13 +160,13 @@ async function prepareMessage(
     if (data.length > BLOB_CHUNK_BYTES || data.length > budget) return await writeBlob(kv, data);
     // the same layout writeBlob produces (one chunk, index 0), staged in the message commit
     budget -= data.length;
-    const blobId = ulid();
+    const blobId = newUlid();
     chunks.push([blobId, data]);
     return blobId;
   };
   for (const a of m.attachments ?? []) {
     atts.push({
-      id: a.id ?? ulid(),
+      id: a.id ?? newUlid(),
       filename: a.filename,
       content_type: a.content_type,
       size: a.content.length,
@@ -220,18 +220,17 @@ function stageMessage(
   { rec, atts, chunks }: Prepared,
   m: NewMessage,
   extras: Extras,
+  participants: Set<string> = new Set(),
 ): void {
   for (const [blobId, data] of chunks) op.set(keys.blobChunk(blobId, 0), data);
   op.set(keys.message(rec.ticket_id, rec.id), rec);
   op.set(keys.messageTicket(rec.id), rec.ticket_id);
   for (const a of atts) op.set(keys.attachment(a.id), a);
   if (rec.message_id) op.set(keys.threadIndex(rec.message_id.toLowerCase()), rec.ticket_id);
-  if (rec.direction === "inbound" && rec.author_email) {
-    op.set(keys.ticketParticipant(rec.ticket_id, rec.author_email), true);
-  }
-  if (m.reply_to?.email) {
-    op.set(keys.ticketParticipant(rec.ticket_id, m.reply_to.email.toLowerCase()), true);
-  }
+  if (rec.direction === "inbound" && rec.author_email) participants.add(rec.author_email);
+  if (m.reply_to?.email) participants.add(m.reply_to.email.toLowerCase());
+  // one write per address (a new ticket's sender is usually also the message's author)
+  for (const email of participants) op.set(keys.ticketParticipant(rec.ticket_id, email), true);
   if (extras.dedupe) {
     op.check({ key: keys.dedupe(extras.dedupe), versionstamp: null });
     op.set(keys.dedupe(extras.dedupe), { ticket_id: rec.ticket_id, message_id: rec.id });
@@ -320,8 +319,8 @@ export async function createTicket(
       .check(seq)
       .check({ key: keys.ticket(id), versionstamp: null })
       .set(keys.ticketSeq(), id);
-    if (ticket.from_email) op.set(keys.ticketParticipant(id, ticket.from_email), true);
-    stageMessage(op, { rec, atts, chunks: prepared.chunks }, input.first, extras);
+    const participants = new Set(ticket.from_email ? [ticket.from_email] : []);
+    stageMessage(op, { rec, atts, chunks: prepared.chunks }, input.first, extras, participants);
     stageTicket(op, null, ticket, {
       version: { key: ["ticket_readers_ver", id], value: null, versionstamp: null },
       userIds: [],
@@ -345,10 +344,14 @@ export interface AppendOptions {
   /** An agent's reply moves a `new` ticket to `open`. */
   newToOpen?: boolean;
   /**
-   * The ticket's entry as the caller just read it (threading reads it): saves the read on the
-   * first attempt. The commit checks its versionstamp, so a stale entry only costs a retry.
+   * The ticket's entry and its readers' version entry as the caller just read them (threading
+   * reads both): saves those reads on the first attempt. The commit checks both versionstamps,
+   * so stale entries only cost a retry.
    */
-  current?: Deno.KvEntryMaybe<TicketRecord>;
+  current?: {
+    ticket: Deno.KvEntryMaybe<TicketRecord>;
+    readersVersion?: Deno.KvEntryMaybe<unknown>;
+  };
 }
 
 /** Add a message to an existing ticket in one commit. */
@@ -365,11 +368,11 @@ export async function appendMessage(
   }
   const prepared = await prepareMessage(kv, ticketId, m);
   const rec = prepared.rec;
-  let given = opts.current?.key[1] === ticketId ? opts.current : undefined;
+  let given = opts.current?.ticket.key[1] === ticketId ? opts.current : undefined;
   return await withRetry<WriteResult>(async () => {
     const [cur, readers] = await Promise.all([
-      given ?? kv.get<TicketRecord>(keys.ticket(ticketId)),
-      readReaders(kv, ticketId),
+      given?.ticket ?? kv.get<TicketRecord>(keys.ticket(ticketId)),
+      readReaders(kv, ticketId, given?.readersVersion),
     ]);
     given = undefined; // a retry reads afresh
     if (!cur.value) throw new HttpError(404, `Ticket #${ticketId} does not exist`, "not_found");

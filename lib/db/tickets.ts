@@ -9,6 +9,23 @@ import { keys } from "./keys.ts";
 import { addCount, bumpInbox, bumpTicket, getMany } from "./kv.ts";
 import { LIVE_FEED_TTL_MS } from "./limits.ts";
 
+// ulid's default generator calls crypto.getRandomValues once per character (16 calls per id,
+// a few ids per stored mail); the same bytes drawn from a refilled pool cost a fraction.
+const randomPool = new Uint8Array(4096);
+let randomAt = randomPool.length;
+function pooledRandom(): number {
+  if (randomAt === randomPool.length) {
+    crypto.getRandomValues(randomPool);
+    randomAt = 0;
+  }
+  return randomPool[randomAt++] / 256;
+}
+
+/** A new ULID (time-sorted, 80 random bits from the platform's CSPRNG). */
+export function newUlid(): string {
+  return ulid(undefined, pooledRandom);
+}
+
 export type TicketStatus = "new" | "open" | "pending" | "resolved" | "closed";
 export const TICKET_STATUSES: readonly TicketStatus[] = [
   "new",
@@ -103,8 +120,15 @@ export interface ReadersSnapshot {
   userIds: string[];
 }
 
-export async function readReaders(kv: Deno.Kv, ticketId: number): Promise<ReadersSnapshot> {
-  const version = await kv.get(readersVersionKey(ticketId));
+export async function readReaders(
+  kv: Deno.Kv,
+  ticketId: number,
+  /** The version entry when the caller read it already (before calling: the order matters). */
+  versionRead?: Deno.KvEntryMaybe<unknown>,
+): Promise<ReadersSnapshot> {
+  // the version first, then the list: a reader added in between changes the version, and the
+  // commit's check on it fails
+  const version = versionRead ?? await kv.get(readersVersionKey(ticketId));
   const userIds: string[] = [];
   for await (const e of kv.list({ prefix: keys.ticketReaders(ticketId) })) {
     userIds.push(e.key[2] as string);
@@ -132,8 +156,13 @@ export function stageTicket(
 ): void {
   const id = after.id;
   op.set(keys.ticket(id), after);
-  op.check(readers.version as Deno.AtomicCheck);
-  op.set(readersVersionKey(id), crypto.randomUUID());
+  if (before !== null) {
+    op.check(readers.version as Deno.AtomicCheck);
+    op.set(readersVersionKey(id), crypto.randomUUID());
+  }
+  // A new ticket needs neither: its commit checks that the ticket is absent, nobody can mark
+  // an absent ticket read, and an absent version key is a version like any other (every later
+  // change of the readers checks it and sets it).
 
   if (inInbox(before)) op.delete(keys.inboxEntry(before!.activity_ms, id));
   if (inInbox(after)) op.set(keys.inboxEntry(after.activity_ms, id), id);
@@ -179,7 +208,9 @@ export function stageTicket(
     bumpInbox(op);
     // the live hub reads which tickets changed from this feed (lib/live/feed.ts)
     const reason = before === null ? "created" : opts.activity ? "message" : "updated";
-    op.set(keys.liveInboxChange(ulid()), { ticket_id: id, reason }, { expireIn: LIVE_FEED_TTL_MS });
+    op.set(keys.liveInboxChange(newUlid()), { ticket_id: id, reason }, {
+      expireIn: LIVE_FEED_TTL_MS,
+    });
   }
 }
 

@@ -26,13 +26,13 @@ import {
 } from "../db/messages.ts";
 import { rewriteCidUrls } from "./sanitize.ts";
 import type { ParsedMail } from "./parse.ts";
-import type { TicketRecord } from "../db/tickets.ts";
 import {
   findThread,
   kvThreadLookup,
   quotedMessageIds,
   type ThreadLookup,
   type ThreadRule,
+  type TicketEntries,
 } from "./thread.ts";
 import { logger } from "../log.ts";
 
@@ -61,6 +61,11 @@ export interface IngestOptions {
    * check inside the commit still guarantees exactly once.
    */
   prechecked?: boolean;
+  /**
+   * Thread index values the caller read ahead (lowercased Message-ID → ticket, null for
+   * none) and knows to be current; threading reads only the other ids.
+   */
+  knownThreadIds?: ReadonlyMap<string, number | null>;
 }
 
 /** Attachments with preset ids, and the HTML with its cid: links rewritten to them. */
@@ -117,8 +122,8 @@ export async function ingestParsed(
   opts: IngestOptions = {},
 ): Promise<IngestOutcome> {
   const kv = svc.kv;
-  const entries = new Map<number, Deno.KvEntryMaybe<TicketRecord>>();
-  const lookup = opts.lookup ?? kvThreadLookup(kv, entries);
+  const entries = new Map<number, TicketEntries>();
+  const lookup = opts.lookup ?? kvThreadLookup(kv, entries, opts.knownThreadIds);
   // checked here (or by the caller's batched pre-check): no second read in the store step
   const prechecked = true;
   if (!opts.prechecked) {

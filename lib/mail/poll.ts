@@ -41,6 +41,7 @@ import { isTransientKvError } from "./lease.ts";
 import { KV_GET_MANY_MAX } from "../db/limits.ts";
 import { dedupeKey } from "./ids.ts";
 import { type IngestOutcome, ingestParsed } from "./ingest.ts";
+import { kvThreadLookup } from "./thread.ts";
 import { type FailedKind, recordFailedMail } from "./failed_mail.ts";
 
 const log = logger("poll");
@@ -110,7 +111,13 @@ interface Fetched {
 
 /** A fetched source made ready to store (parsing runs ahead of storing). */
 type Prepared =
-  | { kind: "ok"; parsed: ParsedMail; dedupe: string }
+  | {
+    kind: "ok";
+    parsed: ParsedMail;
+    dedupe: string;
+    /** Thread index values of the mail's In-Reply-To and References ids, read ahead. */
+    threadIds: Promise<Map<string, number | null> | null>;
+  }
   | { kind: "too_large" }
   | { kind: "unparseable"; why: string };
 
@@ -207,6 +214,8 @@ interface Run {
   opts: PollOptions;
   result: PollResult;
   moveError: string | null;
+  /** Message-IDs (lowercased) this poll stored, with their ticket. */
+  storedIds: Map<string, number>;
 }
 
 /** Move handled UIDs out of the mailbox; MOVE refused → \Seen + remembered. */
@@ -272,10 +281,15 @@ async function storeWithRetry(
   dedupe: string,
   raw: Uint8Array,
   prechecked: boolean,
+  knownThreadIds?: ReadonlyMap<string, number | null>,
 ): Promise<IngestOutcome> {
   for (let i = 0;; i++) {
     try {
-      return await ingestParsed(svc, parsed, dedupe, { raw, prechecked: prechecked && i === 0 });
+      return await ingestParsed(svc, parsed, dedupe, {
+        raw,
+        prechecked: prechecked && i === 0,
+        knownThreadIds: i === 0 ? knownThreadIds : undefined,
+      });
     } catch (e) {
       if (!isTransientKvError(e) || i >= 4) throw e;
       await new Promise((r) => setTimeout(r, 20 * (i + 1) + Math.random() * 30));
@@ -284,17 +298,42 @@ async function storeWithRetry(
 }
 
 /** Parse a fetched source (CPU work that may run ahead of the store of earlier mail). */
-async function prepare(meta: Meta, raw: Uint8Array, max: number): Promise<Prepared> {
+async function prepare(
+  kv: Deno.Kv,
+  meta: Meta,
+  raw: Uint8Array,
+  max: number,
+): Promise<Prepared> {
   if (raw.length > max) return { kind: "too_large" };
   try {
     const parsed = await parseMail(raw);
-    return { kind: "ok", parsed, dedupe: meta.dedupe ?? await dedupeKey(meta.messageId, raw) };
+    const dedupe = meta.dedupe ?? await dedupeKey(meta.messageId, raw);
+    return { kind: "ok", parsed, dedupe, threadIds: readThreadIds(kv, parsed) };
   } catch (e) {
     const why = e instanceof MailParseError
       ? e.message
       : `parser crashed: ${(e as Error)?.message}`;
     return { kind: "unparseable", why };
   }
+}
+
+/**
+ * Read ahead, while earlier mail is stored, which tickets the ids a mail answers belong to.
+ * Safe to use later because thread index entries are only ever added, and one this read
+ * missed can only be added afterwards by this poll (merged in from `Run.storedIds` at store
+ * time) or by an outbound reply committed after this mail was downloaded, which this mail
+ * cannot be answering. Null when there is nothing to read or the read failed (threading then
+ * reads itself).
+ */
+function readThreadIds(
+  kv: Deno.Kv,
+  mail: ParsedMail,
+): Promise<Map<string, number | null> | null> {
+  const ids = [...new Set([...mail.inReplyTo, ...mail.references].map((id) => id.toLowerCase()))];
+  if (ids.length === 0) return Promise.resolve(null);
+  return kvThreadLookup(kv).ticketsByMessageIds!(ids)
+    .then((found) => new Map(ids.map((id, i) => [id, found[i]])))
+    .catch(() => null);
 }
 
 /** Store one prepared mail, or keep it as failed. Returns false when it failed. */
@@ -314,13 +353,29 @@ async function handleSource(
     return false;
   }
   let outcome: IngestOutcome;
+  const known = await p.threadIds;
+  // mail this poll stored after the read ahead
+  for (const id of known?.keys() ?? []) {
+    const t = run.storedIds.get(id);
+    if (t !== undefined) known!.set(id, t);
+  }
   try {
-    outcome = await storeWithRetry(run.svc, p.parsed, p.dedupe, raw, !!meta.prechecked);
+    outcome = await storeWithRetry(
+      run.svc,
+      p.parsed,
+      p.dedupe,
+      raw,
+      !!meta.prechecked,
+      known ?? undefined,
+    );
   } catch (e) {
     // KV itself failing is not this mail's fault: stop; the next poll takes it again
     if (isTransientKvError(e)) throw e;
     await fail(run, meta, "store_failed", (e as Error)?.message ?? String(e), raw, false);
     return false;
+  }
+  if ((outcome.status === "created" || outcome.status === "threaded") && p.parsed.messageId) {
+    run.storedIds.set(p.parsed.messageId.toLowerCase(), outcome.ticket_id);
   }
   const r = run.result;
   if (outcome.status === "created") r.imported++;
@@ -418,7 +473,7 @@ async function* units(run: Run, uids: number[]): AsyncGenerator<Unit> {
       // mail missing from the answer was expunged meanwhile
       return b.filter((m) => byUid.has(m.uid)).map((meta) => {
         const raw = byUid.get(meta.uid)!;
-        const ready = parsing.then(() => prepare(meta, raw, max));
+        const ready = parsing.then(() => prepare(svc.kv, meta, raw, max));
         parsing = ready.catch(() => {});
         return { meta, raw, ready };
       });
@@ -547,7 +602,7 @@ export async function runPoll(svc: Services, opts: PollOptions = {}): Promise<Po
       const validity = mb && typeof mb === "object" ? String(mb.uidValidity) : "0";
       const moveError = boxError &&
         `Moving mail is not possible: ${boxError}; handled mail is marked \\Seen and left in "${s.mailbox}"`;
-      run = { svc, s, client, validity, opts, result, moveError };
+      run = { svc, s, client, validity, opts, result, moveError, storedIds: new Map() };
       await pollMailbox(run);
     } finally {
       lock.release();

@@ -21,7 +21,7 @@
  */
 import { keys } from "../db/keys.ts";
 import { KV_GET_MANY_MAX } from "../db/limits.ts";
-import type { TicketRecord } from "../db/tickets.ts";
+import { readersVersionKey, type TicketRecord } from "../db/tickets.ts";
 import type { ParsedMail } from "./parse.ts";
 
 /** What threading reads from storage; small so tests can fake it. */
@@ -181,13 +181,22 @@ export async function findThread(
   return { match: null, untrusted };
 }
 
+/** A ticket entry as threading read it, with its readers' version entry read alongside. */
+export interface TicketEntries {
+  ticket: Deno.KvEntryMaybe<TicketRecord>;
+  readersVersion: Deno.KvEntryMaybe<unknown>;
+}
+
 /**
- * The lookup over the real KV keys. `entries`, when given, collects the ticket entries read,
- * so the store step can check against them instead of reading the ticket again.
+ * The lookup over the real KV keys. `entries`, when given, collects the ticket entries read
+ * (with the readers' version, in the same read), so the store step can check against them
+ * instead of reading them again. `known`: thread index values (lowercased id → ticket, or
+ * null for none) the caller read already and knows to be current; other ids are read.
  */
 export function kvThreadLookup(
   kv: Deno.Kv,
-  entries?: Map<number, Deno.KvEntryMaybe<TicketRecord>>,
+  entries?: Map<number, TicketEntries>,
+  known?: ReadonlyMap<string, number | null>,
 ): ThreadLookup {
   return {
     async ticketByMessageId(id) {
@@ -195,19 +204,25 @@ export function kvThreadLookup(
       return typeof e.value === "number" ? e.value : null;
     },
     async ticketsByMessageIds(ids) {
-      const out: (number | null)[] = [];
-      for (let i = 0; i < ids.length; i += KV_GET_MANY_MAX) {
+      const out = ids.map((id) => known?.get(id.toLowerCase()));
+      const missing = ids.filter((_, i) => out[i] === undefined);
+      const read: (number | null)[] = [];
+      for (let i = 0; i < missing.length; i += KV_GET_MANY_MAX) {
         const got = await kv.getMany<number[]>(
-          ids.slice(i, i + KV_GET_MANY_MAX).map((id) => keys.threadIndex(id.toLowerCase())),
+          missing.slice(i, i + KV_GET_MANY_MAX).map((id) => keys.threadIndex(id.toLowerCase())),
         );
-        for (const e of got) out.push(typeof e.value === "number" ? e.value : null);
+        for (const e of got) read.push(typeof e.value === "number" ? e.value : null);
       }
-      return out;
+      let r = 0;
+      return out.map((v) => v === undefined ? read[r++] : v);
     },
     async ticket(id) {
-      const e = await kv.get<TicketRecord>(keys.ticket(id));
-      entries?.set(id, e);
-      return e.value ?? null;
+      const [ticket, readersVersion] = await kv.getMany<[TicketRecord, unknown]>([
+        keys.ticket(id),
+        readersVersionKey(id),
+      ]);
+      entries?.set(id, { ticket, readersVersion });
+      return ticket.value ?? null;
     },
     async isParticipant(ticketId, email) {
       return (await kv.get(keys.ticketParticipant(ticketId, email.toLowerCase()))).value !== null;
