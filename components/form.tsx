@@ -101,7 +101,15 @@ export function SelectField(
           props.onChange?.(v);
         }}
       >
-        {props.options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+        {
+          // `selected` too: a select's value prop is not applied when the server renders or
+          // hydrates it, only on later renders
+          props.options.map(([v, l]) => (
+            <option key={v} value={v} selected={v === String(props.values.value[props.name] ?? "")}>
+              {l}
+            </option>
+          ))
+        }
       </select>
       <FieldMessage id={id} error={props.invalid} name={props.name} />
       {props.hint ? <span class="hint" id={`${id}-hint`}>{props.hint}</span> : null}

@@ -110,7 +110,7 @@ export function MessageItem(props: MessageItemProps) {
           <ul class="attachments" aria-label="Attachments">
             {files.map((a) => (
               <li key={a.id}>
-                <a href={`/api/v1/attachments/${a.id}`} class="attachment">
+                <a href={`/api/v1/attachments/${a.id}`} class="attachment" title={a.filename}>
                   <Icon name="paperclip" />
                   <span class="attachment-name">{a.filename}</span>
                   <span class="attachment-size">{bytes(a.size)}</span>

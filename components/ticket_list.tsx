@@ -10,17 +10,21 @@ import { MailMark } from "./icons.tsx";
 /** One ticket row: the whole row is a link to the ticket. */
 export function TicketRow(props: { ticket: Ticket; now?: number }) {
   const t = props.ticket;
+  const from = t.from_name && t.from_email ? `${t.from_name} <${t.from_email}>` : t.from_name ||
+    t.from_email;
   return (
     <li class={`ticket-row${t.unread ? " is-unread" : ""}`} data-ticket-id={t.id}>
       <a href={`/tickets/${t.id}`} class="ticket-link">
         <span class="unread-dot" title={t.unread ? "Unread" : undefined}>
           {t.unread ? <span class="sr-only">Unread:</span> : null}
         </span>
-        <span class="ticket-from">
+        {/* titles: long names and subjects are cut with an ellipsis */}
+        <span class="ticket-from" title={from}>
           <span class="from-name">{t.from_name || t.from_email}</span>
-          <span class="from-email">{t.from_email}</span>
+          {/* the address once: not again under a sender without a name */}
+          {t.from_name && t.from_email ? <span class="from-email">{t.from_email}</span> : null}
         </span>
-        <span class="ticket-subject">
+        <span class="ticket-subject" title={t.subject}>
           {t.source === "email" ? <MailMark label="From email" /> : null}
           <span class="ticket-num">#{t.id}</span> <span class="subject-text">{t.subject}</span>
         </span>

@@ -42,7 +42,12 @@ export function StatusPanel(props: { ticket: Ticket; onChange: (t: Ticket) => vo
       <label class="field">
         <span class="sr-only">Ticket status</span>
         <select name="status" value={t.status} onChange={change} disabled={saving.value}>
-          {STATUSES.map((s) => <option key={s} value={s}>{statusLabel(s)}</option>)}
+          {
+            // `selected` too: a select's value prop is not applied in server HTML or hydration
+            STATUSES.map((s) => (
+              <option key={s} value={s} selected={s === t.status}>{statusLabel(s)}</option>
+            ))
+          }
         </select>
       </label>
       {error.value ? <p class="alert alert-error" role="alert">{error.value}</p> : null}

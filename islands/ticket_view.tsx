@@ -183,10 +183,20 @@ export default function TicketView(props: TicketViewProps) {
           <StatusPill status={t.status} />
         </div>
         <div class="ticket-meta" data-meta="">
-          {t.source === "email" ? <MailMark label="Created from email" /> : null}
           <span class="meta-from">
-            <span class="from-name">{t.from_name || t.from_email}</span>{" "}
-            <span class="from-email">&lt;{t.from_email}&gt;</span>
+            {t.source === "email" ? <MailMark label="Created from email" /> : null}{" "}
+            <span class="from-name">{t.from_name || t.from_email}</span>
+            {
+              // the address once: not again after a sender without a name
+              t.from_name && t.from_email
+                ? (
+                  <>
+                    {" "}
+                    <span class="from-email">&lt;{t.from_email}&gt;</span>
+                  </>
+                )
+                : null
+            }
           </span>
           <span class="meta-sep" aria-hidden="true">·</span>
           <span>

@@ -79,7 +79,7 @@ export default function UserAdmin(props: UserAdminProps) {
       </header>
       {saved.value ? <p class="alert alert-ok" role="status">{saved.value}</p> : null}
       <div class="table-wrap">
-        <table class="table" aria-label="Users">
+        <table class="table users-table" aria-label="Users">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -105,7 +105,8 @@ export default function UserAdmin(props: UserAdminProps) {
                     ? <p class="alert alert-error" role="alert">{rowError.value.text}</p>
                     : null}
                 </td>
-                <td>
+                {/* data-label: the column name shown above the control on a phone */}
+                <td data-label="Role">
                   <label>
                     <span class="sr-only">Role of {u.name}</span>
                     <select
@@ -116,12 +117,13 @@ export default function UserAdmin(props: UserAdminProps) {
                         patch(u, { role: el.value as PublicUser["role"] }, () => el.value = u.role);
                       }}
                     >
-                      <option value="agent">Agent</option>
-                      <option value="admin">Admin</option>
+                      {/* `selected` too: value is not applied in server HTML or hydration */}
+                      <option value="agent" selected={u.role === "agent"}>Agent</option>
+                      <option value="admin" selected={u.role === "admin"}>Admin</option>
                     </select>
                   </label>
                 </td>
-                <td>
+                <td data-label="Helpdesk access">
                   <label class="switch">
                     <input
                       type="checkbox"
