@@ -75,6 +75,8 @@ export interface PollHooks {
   afterStore?: (info: { uid: number; outcome: IngestOutcome | { status: "failed" } }) =>
     | void
     | Promise<void>;
+  /** Right before a mail that was downloaded and parsed is stored. */
+  beforeStore?: (uid: number) => void | Promise<void>;
   /** Right before a batch is moved. */
   beforeMove?: (uids: number[]) => void | Promise<void>;
 }
@@ -353,6 +355,7 @@ async function handleSource(
     return false;
   }
   let outcome: IngestOutcome;
+  await run.opts.hooks?.beforeStore?.(meta.uid);
   const known = await p.threadIds;
   // mail this poll stored after the read ahead
   for (const id of known?.keys() ?? []) {
