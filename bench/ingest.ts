@@ -9,18 +9,26 @@
  * 3. WarmDesk: "Poll now" until the mailbox is empty (headers first, dedupe check, batched
  *    source fetch, parse + sanitize, thread, one atomic commit per message, UID MOVE), on a KV
  *    file like a real deployment. Printed as messages/s and as a ratio to the raw limit.
- * 4. IDLE latency: WarmDesk running with IDLE on; a second client APPENDs one message at a
+ * 4. Where the time goes: the same messages through each WarmDesk stage alone (no IMAP):
+ *    postal-mime as the raw limit uses it, WarmDesk's parse stage (postal-mime plus checks,
+ *    sanitized HTML and a text version), and the store stage (threading and one atomic commit
+ *    per message, one after the other) on a fresh KV file and on `:memory:`. Printed with the
+ *    CPU time of all threads per message, next to that of the raw limit and of the polls.
+ * 5. IDLE latency: WarmDesk running with IDLE on; a second client APPENDs one message at a
  *    time; the clock stops when the ticket is committed (a KV watch on the inbox sentinel).
  *    Dovecot itself waits about 0.5 s before it tells IDLE clients about new mail.
  */
 import { Buffer } from "node:buffer";
+import process from "node:process";
 import { ImapFlow } from "imapflow";
 import PostalMime from "postal-mime";
 import { startTestApp } from "../tests/support/app.ts";
 import { mailEnv, takeUser } from "../tests/support/mailstack.ts";
 import { saveImapSettings } from "../lib/mail/imap_settings.ts";
 import { keys } from "../lib/db/keys.ts";
-import type { PollResult } from "../lib/mail/poll.ts";
+import { midDedupeKey, type PollResult } from "../lib/mail/poll.ts";
+import { parseMail } from "../lib/mail/parse.ts";
+import { ingestParsed } from "../lib/mail/ingest.ts";
 import { ms, summary } from "./stats.ts";
 
 const N = Number(Deno.args[0] ?? 1000);
@@ -105,11 +113,18 @@ async function appendAll(c: ImapFlow, box: string, runId: string): Promise<numbe
   return bytes;
 }
 
+/** CPU time of the whole process (every thread), in µs per message, since `from`. */
+function cpuPerMessage(from: NodeJS.CpuUsage): string {
+  const u = process.cpuUsage(from);
+  return `${((u.user + u.system) / N).toFixed(0)} µs CPU/msg`;
+}
+
 /** The raw limit: fetch every source and parse it, nothing else. */
 async function rawFetchParse(box: string): Promise<number> {
   const c = client();
   await c.connect();
   await c.mailboxOpen(box, { readOnly: true });
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   let n = 0;
   for await (const m of c.fetch("1:*", { uid: true, source: true })) {
@@ -117,11 +132,13 @@ async function rawFetchParse(box: string): Promise<number> {
     n++;
   }
   const dt = performance.now() - t0;
+  rawCpu = cpuPerMessage(cpu);
   await c.logout();
   if (n !== N) throw new Error(`raw fetch saw ${n} of ${N}`);
   return dt;
 }
 
+let rawCpu = "";
 const runId = crypto.randomUUID().slice(0, 8);
 const box = `bench-${runId}`, done = `${box}-done`;
 const admin = client();
@@ -143,7 +160,7 @@ const rawRate = N / rawMs * 1000;
 console.log(
   `ingest: raw imapflow FETCH + postal-mime parse: ${N} in ${ms(rawMs)} → ${
     rawRate.toFixed(0)
-  } msg/s`,
+  } msg/s (${rawCpu})`,
 );
 
 const dir = await Deno.makeTempDir({ prefix: "warmdesk-bench-" });
@@ -173,6 +190,7 @@ async function warmdesk(mailbox: string, kvPath: string | undefined): Promise<nu
     enabled: false,
     idle: false,
   });
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   const polls: PollResult[] = [];
   for (;;) {
@@ -182,6 +200,7 @@ async function warmdesk(mailbox: string, kvPath: string | undefined): Promise<nu
     if (!r.more) break;
   }
   const dt = performance.now() - t0;
+  const cpuUsed = cpuPerMessage(cpu);
   const imported = polls.reduce((n, r) => n + r.imported, 0);
   const threaded = polls.reduce((n, r) => n + r.threaded, 0);
   if (imported !== N) throw new Error(`imported ${imported} of ${N}`);
@@ -191,7 +210,7 @@ async function warmdesk(mailbox: string, kvPath: string | undefined): Promise<nu
       kvPath ? "file" : ":memory:"
     } (${polls.length} polls of ≤500): ${N} stored (${threaded} threaded) in ${ms(dt)} → ${
       rate.toFixed(0)
-    } msg/s, ratio to raw ${(rate / rawRate).toFixed(2)}`,
+    } msg/s, ratio to raw ${(rate / rawRate).toFixed(2)} (${cpuUsed})`,
   );
   await t.close();
   return dt;
@@ -202,6 +221,40 @@ await warmdesk(boxMem, undefined);
 console.log(
   `ingest: ratio WarmDesk (KV file) / raw = ${((N / wdMs) / (N / rawMs)).toFixed(2)} (aim ≥ 0.50)`,
 );
+
+// Where the time goes: each stage alone on the same messages, one message after the other
+{
+  const raws = Array.from({ length: N }, (_, i) => new TextEncoder().encode(message(i, runId)));
+  const stage = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const out = await f();
+    const us = (performance.now() - t) / N * 1000;
+    console.log(`ingest: stage alone, ${name}: ${us.toFixed(0)} µs/msg (${cpuPerMessage(cpu)})`);
+    return out;
+  };
+  await stage("postal-mime parse (as the raw limit)", async () => {
+    for (const r of raws) await PostalMime.parse(r);
+  });
+  const parsed = await stage("WarmDesk parse (parseMail)", async () => {
+    const out = [];
+    for (const r of raws) out.push(await parseMail(r));
+    return out;
+  });
+  for (const kvPath of [`${dir}/stages.kv`, undefined]) {
+    const t = await startTestApp({ start: false, kvPath });
+    await stage(
+      `store (thread + one commit each), KV ${kvPath ? "file" : ":memory:"}`,
+      async () => {
+        for (let i = 0; i < N; i++) {
+          const dedupe = midDedupeKey(parsed[i].messageId!);
+          await ingestParsed(t.app.svc, parsed[i], dedupe, { raw: raws[i], prechecked: true });
+        }
+      },
+    );
+    await t.close();
+  }
+}
 
 // IDLE latency: APPEND → ticket committed
 const live = await startTestApp({ start: true, kvPath: `${dir}/idle.kv` });
