@@ -5,11 +5,9 @@
  * @module
  */
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
-import { api, ApiError, errorText } from "../components/api.ts";
+import { api, errorText } from "../components/api.ts";
 import { fullTime } from "../components/format.ts";
 import {
-  type FieldError,
   type FormValues,
   numberOrRaw,
   Result,
@@ -17,15 +15,21 @@ import {
   SwitchField,
   TextField,
 } from "../components/form.tsx";
+import {
+  ActionButton,
+  type Notice,
+  NoticeLine,
+  PasswordField,
+  serverBody,
+  ServerFields,
+  type ServerSettings,
+  serverValues,
+  useSettingsForm,
+} from "../components/settings_form.tsx";
 import { OAuthPanel } from "../components/oauth_panel.tsx";
 import { FailedMail } from "../components/failed_mail.tsx";
 
-interface ImapSettings {
-  host: string;
-  port: number;
-  security: "tls" | "starttls" | "none";
-  tls_verify: boolean;
-  username: string;
+interface ImapSettings extends ServerSettings {
   password_set: boolean;
   mailbox: string;
   processed_mailbox: string;
@@ -53,18 +57,11 @@ interface PollResult {
   error?: string;
 }
 
-type Msg = { kind: "ok" | "error" | "info"; text: string };
-
-const DEFAULT_PORTS: Record<string, string> = { tls: "993", starttls: "143", none: "143" };
+const DEFAULT_PORTS = { tls: "993", starttls: "143", none: "143" };
 
 function toValues(s: ImapSettings): FormValues {
   return {
-    host: s.host ?? "",
-    port: String(s.port ?? ""),
-    security: s.security ?? "tls",
-    tls_verify: s.tls_verify !== false,
-    username: s.username ?? "",
-    password: "",
+    ...serverValues(s, "tls"),
     mailbox: s.mailbox ?? "INBOX",
     processed_mailbox: s.processed_mailbox ?? "Processed",
     poll_interval: String(s.poll_interval ?? 60),
@@ -77,11 +74,7 @@ function toValues(s: ImapSettings): FormValues {
 
 function toBody(v: FormValues): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    host: String(v.host).trim(),
-    port: numberOrRaw(v.port),
-    security: v.security,
-    tls_verify: v.tls_verify,
-    username: String(v.username).trim(),
+    ...serverBody(v),
     mailbox: String(v.mailbox).trim(),
     processed_mailbox: String(v.processed_mailbox).trim(),
     poll_interval: numberOrRaw(v.poll_interval),
@@ -96,86 +89,32 @@ function toBody(v: FormValues): Record<string, unknown> {
 }
 
 export default function ImapSettingsForm() {
-  const values = useSignal<FormValues>({});
-  const loaded = useSignal(false);
-  const saved = useSignal<ImapSettings | null>(null);
-  const loadError = useSignal<string | null>(null);
-  const invalid = useSignal<FieldError | null>(null);
-  const busy = useSignal<"" | "save" | "test" | "poll">("");
-  const saveMsg = useSignal<Msg | null>(null);
-  const testMsg = useSignal<TestResult | Msg | null>(null);
-  const pollMsg = useSignal<Msg | null>(null);
+  const form = useSettingsForm<ImapSettings>({
+    title: "Incoming Mail",
+    path: "/api/v1/admin/imap",
+    idPrefix: "imap",
+    toValues,
+    toBody,
+    // keep unsaved edits; take what the server changed behind the form
+    merge: (settings, current) => ({
+      ...current,
+      auth: settings.auth,
+      provider: settings.provider ?? "google",
+    }),
+  });
+  const { values, busy, saveMsg, common } = form;
+  const testMsg = useSignal<TestResult | Notice | null>(null);
+  const pollMsg = useSignal<Notice | null>(null);
   const failedVersion = useSignal(0);
 
-  const load = async (keepForm = false) => {
-    try {
-      const { settings } = await api<{ settings: ImapSettings }>("GET", "/api/v1/admin/imap");
-      saved.value = settings;
-      if (!keepForm || !loaded.peek()) values.value = toValues(settings);
-      else {
-        // keep unsaved edits; take what the server changed behind the form
-        values.value = {
-          ...values.peek(),
-          auth: settings.auth,
-          provider: settings.provider ?? "google",
-        };
-      }
-      loaded.value = true;
-      loadError.value = null;
-    } catch (err) {
-      loadError.value = `Could not load the Incoming Mail settings: ${errorText(err)}`;
-    }
-  };
-
-  useEffect(() => {
-    load();
-  }, []);
-
-  const fail = (err: unknown, into: typeof saveMsg) => {
-    if (err instanceof ApiError && err.field) {
-      invalid.value = { field: err.field, text: err.message };
-      requestAnimationFrame(() => document.getElementById(`imap-${err.field}`)?.focus());
-    }
-    into.value = { kind: "error", text: errorText(err) };
-  };
-
-  const save = async (e: Event) => {
-    e.preventDefault();
-    busy.value = "save";
-    saveMsg.value = null;
-    invalid.value = null;
-    try {
-      const { settings } = await api<{ settings: ImapSettings }>(
-        "PUT",
-        "/api/v1/admin/imap",
-        toBody(values.peek()),
-      );
-      saved.value = settings;
-      values.value = toValues(settings);
-      saveMsg.value = { kind: "ok", text: "Incoming Mail settings saved." };
-    } catch (err) {
-      fail(err, saveMsg);
-    } finally {
-      busy.value = "";
-    }
-  };
-
-  const test = async () => {
-    busy.value = "test";
-    testMsg.value = null;
-    invalid.value = null;
-    try {
+  const test = () =>
+    form.act("test", testMsg, async () => {
       testMsg.value = await api<TestResult>(
         "POST",
         "/api/v1/admin/imap/test",
         toBody(values.peek()),
       );
-    } catch (err) {
-      fail(err, testMsg as typeof saveMsg);
-    } finally {
-      busy.value = "";
-    }
-  };
+    });
 
   const poll = async () => {
     busy.value = "poll";
@@ -192,43 +131,19 @@ export default function ImapSettingsForm() {
     } finally {
       busy.value = "";
       failedVersion.value++;
-      load(true);
+      form.load(true);
     }
   };
 
-  if (loadError.value && !loaded.value) return <Result kind="error">{loadError.value}</Result>;
-  if (!loaded.value) return <p class="muted" aria-busy="true">Loading Incoming Mail settings…</p>;
+  if (form.pending) return form.pending;
 
   const v = values.value;
-  const common = { values, invalid: invalid.value, idPrefix: "imap" };
-  const s = saved.value;
+  const s = form.saved.value;
   const t = testMsg.value;
   return (
     <div class="settings-block">
-      <form class="grid-form" onSubmit={save} novalidate aria-label="Incoming Mail">
-        <TextField {...common} name="host" label="Host" placeholder="imap.example.com" />
-        <SelectField
-          {...common}
-          name="security"
-          label="Security"
-          options={[["tls", "TLS (port 993)"], ["starttls", "STARTTLS (port 143)"], [
-            "none",
-            "None (no encryption)",
-          ]]}
-          onChange={(sec) => {
-            const port = String(values.peek().port);
-            if (!port || Object.values(DEFAULT_PORTS).includes(port)) {
-              values.value = { ...values.peek(), port: DEFAULT_PORTS[sec] };
-            }
-          }}
-        />
-        <TextField {...common} name="port" label="Port" type="number" min={1} max={65535} />
-        <SwitchField
-          {...common}
-          name="tls_verify"
-          label="Verify the server certificate"
-          disabled={v.security === "none"}
-        />
+      <form class="grid-form" onSubmit={form.save} novalidate aria-label="Incoming Mail">
+        <ServerFields common={common} ports={DEFAULT_PORTS} hostPlaceholder="imap.example.com" />
         <SelectField
           {...common}
           name="auth"
@@ -243,17 +158,7 @@ export default function ImapSettingsForm() {
           hint={v.auth === "oauth2" ? "The mailbox address used to sign in." : undefined}
         />
         {v.auth === "plain"
-          ? (
-            <TextField
-              {...common}
-              name="password"
-              label="Password"
-              type="password"
-              autocomplete="new-password"
-              placeholder={s?.password_set ? "•••••••• (saved; type to replace)" : ""}
-              hint={s?.password_set ? "Leave empty to keep the saved password." : undefined}
-            />
-          )
+          ? <PasswordField common={common} passwordSet={!!s?.password_set} />
           : (
             <SelectField
               {...common}
@@ -268,7 +173,7 @@ export default function ImapSettingsForm() {
               provider={String(v.provider)}
               onChanged={(note) => {
                 saveMsg.value = note ? { kind: "info", text: note } : null;
-                load(true);
+                form.load(true);
               }}
             />
           )
@@ -301,20 +206,26 @@ export default function ImapSettingsForm() {
           />
         </div>
         <div class="form-actions span-all">
-          <button type="submit" class="button button-primary" disabled={!!busy.value}>
-            {busy.value === "save" ? "Saving…" : "Save"}
-          </button>
-          <button type="button" class="button" onClick={test} disabled={!!busy.value}>
-            {busy.value === "test" ? "Testing…" : "Test connection"}
-          </button>
-          <button type="button" class="button" onClick={poll} disabled={!!busy.value}>
-            {busy.value === "poll" ? "Polling…" : "Poll now"}
-          </button>
+          <ActionButton busy={busy} action="save" label="Save" busyLabel="Saving…" submit />
+          <ActionButton
+            busy={busy}
+            action="test"
+            label="Test connection"
+            busyLabel="Testing…"
+            onClick={test}
+          />
+          <ActionButton
+            busy={busy}
+            action="poll"
+            label="Poll now"
+            busyLabel="Polling…"
+            onClick={poll}
+          />
         </div>
         <div class="span-all results" data-results="imap">
-          {saveMsg.value ? <Result kind={saveMsg.value.kind}>{saveMsg.value.text}</Result> : null}
+          <NoticeLine notice={saveMsg.value} />
           {t ? <TestOutcome result={t} mailbox={String(v.mailbox)} /> : null}
-          {pollMsg.value ? <Result kind={pollMsg.value.kind}>{pollMsg.value.text}</Result> : null}
+          <NoticeLine notice={pollMsg.value} />
         </div>
       </form>
       <LastPoll poll={s?.last_poll ?? null} />
@@ -323,9 +234,9 @@ export default function ImapSettingsForm() {
   );
 }
 
-function TestOutcome(props: { result: TestResult | Msg; mailbox: string }) {
+function TestOutcome(props: { result: TestResult | Notice; mailbox: string }) {
   const r = props.result;
-  if ("kind" in r) return <Result kind={r.kind}>{r.text}</Result>;
+  if ("kind" in r) return <NoticeLine notice={r} />;
   if (!r.ok) return <Result kind="error">Connection failed: {r.error ?? "unknown error"}</Result>;
   return (
     <Result kind={r.mailbox_exists === false ? "error" : "ok"}>
