@@ -3,22 +3,10 @@
  * signal stays shared, slots keep their server HTML, and props keep their types.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { createApp } from "../lib/fw/mod.ts";
 import { manifest } from "./fixtures/fw_app/routes.gen.ts";
 import { initialState } from "./fixtures/fw_app/state.ts";
-
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { launchBrowser } from "./support/browser.ts";
 
 Deno.test("[fw browser] a counter island hydrates and reacts to clicks", async () => {
   const app = createApp(manifest, { initialState, staticDir: "static", build: { mode: "dev" } });
@@ -26,14 +14,9 @@ Deno.test("[fw browser] a counter island hydrates and reacts to clicks", async (
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     (req, info) => app.fetch(req, info),
   );
-  const userDataDir = await Deno.makeTempDir({ prefix: "fw_chromium_" });
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: false, // --headless is in ARGS: keep Playwright from adding its own mode flags
-    args: ARGS,
-  });
+  const browser = await launchBrowser();
   try {
-    const page = context.pages()[0] ?? await context.newPage();
+    const page = await browser.newPage();
     const problems: string[] = [];
     page.on("console", (m) => {
       // the favicon 404 is the browser's own request, not the page's
@@ -99,9 +82,8 @@ Deno.test("[fw browser] a counter island hydrates and reacts to clicks", async (
     );
     assert.deepEqual(problems, []);
   } finally {
-    await context.close();
+    await browser.close();
     await server.shutdown();
     await app.close();
-    await Deno.remove(userDataDir, { recursive: true });
   }
 });

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN, startTestApp } from "./support/app.ts";
-import { hydrated, openBrowser, shot, signIn } from "./ui_support.ts";
+import { hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { screenshot } from "./support/browser.ts";
 
 Deno.test("[ui admin] create an agent, toggle helpdesk access, the agent sees a 403 page", async () => {
   const t = await startTestApp();
@@ -29,7 +30,7 @@ Deno.test("[ui admin] create an agent, toggle helpdesk access, the agent sees a 
     const row = page.locator("tr:has-text('alice@example.test')");
     assert.equal(await row.locator("select[name=role]").inputValue(), "agent");
     assert.equal(await row.locator("input[name=helpdesk_enabled]").isChecked(), true);
-    await shot(page, "users");
+    await screenshot(page, "users");
 
     const admin = await t.client();
     const listed = await admin.json("GET", "/api/v1/admin/users");
@@ -58,7 +59,7 @@ Deno.test("[ui admin] create an agent, toggle helpdesk access, the agent sees a 
       // no Inbox entry in the sidebar for them, but Sign out is there
       assert.equal(await other.page.locator(".sidebar a[href='/inbox'].nav-link").count(), 0);
       assert.equal(await other.page.locator("button:has-text('Sign out')").count(), 1);
-      await shot(other.page, "forbidden_helpdesk");
+      await screenshot(other.page, "forbidden_helpdesk");
       const adminPage = await other.page.goto(`${t.url}/admin/settings`);
       assert.equal(adminPage?.status(), 403);
       assert.match(await other.page.locator("main").textContent() ?? "", /Only admins/);
@@ -92,7 +93,7 @@ Deno.test("[ui admin] settings: a 422 names the field, save works, the password 
     await alert.waitFor();
     assert.match(await alert.textContent() ?? "", /port/);
     assert.equal(await smtp.locator("input[name=port]").getAttribute("aria-invalid"), "true");
-    await shot(page, "settings_422");
+    await screenshot(page, "settings_422");
 
     await smtp.locator("input[name=port]").fill("2525");
     await smtp.locator("button:has-text('Save')").click();
@@ -130,7 +131,7 @@ Deno.test("[ui admin] settings: a 422 names the field, save works, the password 
         "true",
       );
     }
-    await shot(page, "settings");
+    await screenshot(page, "settings");
     assert.deepEqual(b.problems, []);
   } finally {
     await b.close();

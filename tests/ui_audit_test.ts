@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
 import type { Page } from "playwright-core";
 import { ADMIN, type Client, startTestApp, type TestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, shot, signIn } from "./ui_support.ts";
+import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { screenshot } from "./support/browser.ts";
 import { appendMessage, updateDelivery } from "../lib/db/messages.ts";
 import { keys } from "../lib/db/keys.ts";
 import { ulid } from "ulid";
@@ -304,13 +305,13 @@ Deno.test("[ui audit] every page as admin and agent, desktop and phone: nothing 
         const res = await page.goto(t.url + "/nope");
         assert.equal(res?.status(), 200);
         assert.equal(new URL(page.url()).pathname, "/login");
-        await shot(page, `audit_anon_${vp.width}_login`);
+        await screenshot(page, `audit_anon_${vp.width}_login`);
         for (const o of await overflows(page)) problems.push(`anon ${vp.width} login: ${o}`);
         await page.fill("input[name=email]", ADMIN.email);
         await page.fill("input[name=password]", "wrong-password");
         await Promise.all([page.waitForLoadState("load"), page.click("button[type=submit]")]);
         await page.waitForSelector("[role=alert]");
-        await shot(page, `audit_anon_${vp.width}_login_error`);
+        await screenshot(page, `audit_anon_${vp.width}_login_error`);
         for (const o of await overflows(page)) problems.push(`anon ${vp.width} login error: ${o}`);
         for (const role of ["admin", "agent"] as const) {
           const who = role === "admin" ? ADMIN : AGENT;
@@ -327,7 +328,7 @@ Deno.test("[ui audit] every page as admin and agent, desktop and phone: nothing 
               [...document.images].filter((i) => i.naturalWidth === 0).map((i) => i.src)
             );
             for (const src of broken) problems.push(`${role} ${vp.width} ${v.name}: image ${src}`);
-            await shot(page, `audit_${role}_${vp.width}_${v.name}`);
+            await screenshot(page, `audit_${role}_${vp.width}_${v.name}`);
             for (const o of await overflows(page)) {
               problems.push(`${role} ${vp.width} ${v.name}: ${o}`);
             }
@@ -354,17 +355,17 @@ Deno.test("[ui audit] a fresh install: empty Inbox and Customers say so, desktop
         await signIn(page, t.url, ADMIN.email, ADMIN.password);
         await hydrated(page);
         assert.match(await page.locator("main").textContent() ?? "", /Inbox is empty|No tickets/i);
-        await shot(page, `audit_empty_${vp.width}_inbox`);
+        await screenshot(page, `audit_empty_${vp.width}_inbox`);
         assert.deepEqual(await overflows(page), []);
         await page.goto(`${t.url}/customers`);
         await hydrated(page);
         assert.match(await page.locator("main").textContent() ?? "", /No customers/i);
-        await shot(page, `audit_empty_${vp.width}_customers`);
+        await screenshot(page, `audit_empty_${vp.width}_customers`);
         assert.deepEqual(await overflows(page), []);
         await page.goto(`${t.url}/admin/settings`);
         await hydrated(page);
         await page.locator("form[aria-label='Outgoing Mail'] input[name=host]").waitFor();
-        await shot(page, `audit_empty_${vp.width}_settings`);
+        await screenshot(page, `audit_empty_${vp.width}_settings`);
         assert.deepEqual(await overflows(page), []);
         assert.deepEqual(b.problems, []);
       } finally {

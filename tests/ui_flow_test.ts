@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN, startTestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, shot, signIn } from "./ui_support.ts";
+import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { screenshot } from "./support/browser.ts";
 
 Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves the Inbox", async () => {
   const t = await startTestApp();
@@ -45,7 +46,7 @@ Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves 
       /Pat Customer.*pat@acme\.example.*✉.*Printer on fire.*New/s,
     );
     assert.equal(await row.evaluate((e) => e.classList.contains("is-unread")), true);
-    await shot(page, "inbox");
+    await screenshot(page, "inbox");
 
     await row.locator("a").click();
     await page.waitForURL(`**/tickets/${first.id}`);
@@ -61,7 +62,7 @@ Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves 
     await page.waitForFunction(() =>
       document.querySelector(".sidebar [data-badge=inbox]")?.textContent === "1/2"
     );
-    await shot(page, "ticket");
+    await screenshot(page, "ticket");
 
     await page.fill("#reply-text", "We are sending a technician.");
     await page.click("button:has-text('Send reply')");
@@ -79,7 +80,7 @@ Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves 
     await page.click("[data-panel=customer] button:has-text('Assign')");
     await page.waitForSelector("text=Assigned to Acme Corp");
     assert.equal(await page.locator("[data-panel=customer] h2").textContent(), "Move to customer");
-    await shot(page, "ticket_assigned");
+    await screenshot(page, "ticket_assigned");
 
     const stored = await admin.json("GET", `/api/v1/tickets/${first.id}`);
     assert.equal(stored.body.ticket.customer_id, acme.body.customer.id);
@@ -95,7 +96,7 @@ Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves 
     // the customer's page lists it
     await page.goto(`${t.url}/customers/${acme.body.customer.id}`);
     assert.match(await page.locator(".ticket-list").textContent() ?? "", /Printer on fire/);
-    await shot(page, "customer");
+    await screenshot(page, "customer");
 
     // the Customers list, and creating one there
     await page.click(".sidebar a[href='/customers']");
@@ -114,13 +115,13 @@ Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves 
     await page.click("button:has-text('Add customer')");
     await page.waitForSelector("form [role=alert]");
     assert.match(await page.locator("form [role=alert]").textContent() ?? "", /already exists/);
-    await shot(page, "customers");
+    await screenshot(page, "customers");
 
     // an unknown ticket: a 404 page inside the frame
     const missing = await page.goto(`${t.url}/tickets/999`);
     assert.equal(missing?.status(), 404);
     assert.match(await page.locator("main h1").textContent() ?? "", /Not found/);
-    await shot(page, "not_found");
+    await screenshot(page, "not_found");
     assert.deepEqual(b.problems, []);
   } finally {
     await b.close();
@@ -190,7 +191,7 @@ Deno.test("[ui flow] sign-in works without JavaScript, keeps ?next=, shows error
     await page.waitForSelector("[role=alert]");
     assert.match(await page.locator("[role=alert]").textContent() ?? "", /Wrong email or password/);
     assert.equal(await page.inputValue("input[name=email]"), ADMIN.email);
-    await shot(page, "login_error");
+    await screenshot(page, "login_error");
     await page.fill("input[name=password]", ADMIN.password);
     await Promise.all([page.waitForURL("**/customers"), page.click("button[type=submit]")]);
     assert.equal(new URL(page.url()).pathname, "/customers");

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { ADMIN, startTestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, shot, signIn } from "./ui_support.ts";
+import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { screenshot } from "./support/browser.ts";
 import { appendMessage } from "../lib/db/messages.ts";
 import { LiveHub } from "../lib/live/hub.ts";
 
@@ -79,7 +80,7 @@ Deno.test("[ui live] new tickets appear in an open Inbox and the badge follows, 
       await page.evaluate(() => document.activeElement?.getAttribute("href")),
       "/customers",
     );
-    await shot(page, "live_inbox");
+    await screenshot(page, "live_inbox");
 
     // assigned elsewhere: it leaves this page's list live
     const cust = await bo.json("POST", "/api/v1/customers", { name: "Zed Ltd" });
@@ -163,7 +164,7 @@ Deno.test("[ui live] an open ticket gets replies at the bottom, the draft stays,
       document.querySelector(".ticket-title-row .pill")?.textContent === "Pending"
     );
     assert.equal(await page.inputValue("select[name=status]"), "pending");
-    await shot(page, "live_ticket");
+    await screenshot(page, "live_ticket");
     // they leave: the avatar goes
     await b2.page.goto(`${t.url}/customers`);
     await page.waitForSelector("[data-viewers]", { state: "detached" });

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { ADMIN } from "./support/app.ts";
 import { appFor, mail, mailUser, newId, pollNow, testBox } from "./imap_helpers.ts";
-import { hydrated, openBrowser, shot, signIn } from "./ui_support.ts";
+import { hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { screenshot } from "./support/browser.ts";
 
 Deno.test("[ui mail] polled mail reaches an open Inbox and ticket live; Test and Poll now report", async () => {
   const box = await testBox(mailUser(19));
@@ -77,7 +78,7 @@ Deno.test("[ui mail] polled mail reaches an open Inbox and ticket live; Test and
     await settings.waitForSelector("text=Poll finished.");
     assert.match(await form.locator("[data-results=imap]").textContent() ?? "", /Imported 1/);
     await settings.waitForSelector("[data-last-poll]:has-text('OK')");
-    await shot(settings, "settings_polled");
+    await screenshot(settings, "settings_polled");
     // and the first page saw that one arrive too
     await page.waitForFunction(() =>
       document.querySelector(".sidebar [data-badge=inbox]")?.textContent === "1/2"

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { ADMIN, startTestApp, type TestApp } from "./support/app.ts";
 import { startOAuthProvider, uniqueClient } from "./support/oauth_provider.ts";
-import { hydrated, openBrowser, shot, signIn } from "./ui_support.ts";
+import { hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { screenshot } from "./support/browser.ts";
 
 async function hasOAuthRoutes(t: TestApp): Promise<boolean> {
   const r = await (await t.client()).json("GET", "/api/v1/admin/imap/oauth2/status");
@@ -85,7 +86,7 @@ Deno.test("[ui oauth] Authorise: popup, consent, closes, the page shows the mail
       1,
       "the page was not reloaded",
     );
-    await shot(page, "oauth_connected");
+    await screenshot(page, "oauth_connected");
     const status = await (await t.client()).json("GET", "/api/v1/admin/imap/oauth2/status");
     assert.equal(status.body.connected, true);
     // one click, one URL; the callback used its state up
@@ -180,7 +181,7 @@ Deno.test("[ui oauth] without client credentials choosing OAuth2 shows the confi
     await form.locator("[data-oauth] [role=alert]:has-text('office_client_id')").waitFor();
     await form.locator("select[name=provider]").selectOption("google");
     await err.waitFor();
-    await shot(page, "oauth_not_configured");
+    await screenshot(page, "oauth_not_configured");
     // found out from the status route: no auth-url request, no state written
     assert.deepEqual(authUrls, []);
     assert.equal(await stateCount(t), 0);
@@ -236,7 +237,7 @@ Deno.test("[ui oauth] with the opener link cut, the result still arrives over th
     await click();
     await page.waitForSelector("[data-oauth-connected]");
     assert.match(await form.locator("[data-oauth]").textContent() ?? "", /cut@gmail\.example/);
-    await shot(page, "oauth_broadcast_connected");
+    await screenshot(page, "oauth_broadcast_connected");
     assert.deepEqual(b.problems, []);
   } finally {
     await b.close();

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN, startTestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, shot, signIn } from "./ui_support.ts";
+import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { screenshot } from "./support/browser.ts";
 import { appendMessage, updateDelivery } from "../lib/db/messages.ts";
 import { keys } from "../lib/db/keys.ts";
 
@@ -92,7 +93,7 @@ Deno.test("[ui pages] a failed delivery shows its error and Retry queues it agai
     );
     // the ✉ badge next to the author of a reply that goes out by email
     assert.equal(await msg.locator(".message-author .mail-mark").count(), 1);
-    await shot(page, "ticket_failed_delivery");
+    await screenshot(page, "ticket_failed_delivery");
     await msg.locator("button:has-text('Retry')").click();
     await page.waitForSelector("text=The email was queued again.");
     await page.waitForFunction(
@@ -145,7 +146,7 @@ Deno.test("[ui pages] attachments are links; at phone width nothing overflows", 
     const noOverflow = () =>
       page.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 1);
     assert.equal(await noOverflow(), true, "inbox overflows");
-    await shot(page, "narrow_inbox");
+    await screenshot(page, "narrow_inbox");
     await page.goto(`${t.url}/tickets/${tk.id}`);
     await hydrated(page);
     const link = page.locator(".attachment");
@@ -156,12 +157,12 @@ Deno.test("[ui pages] attachments are links; at phone width nothing overflows", 
     assert.equal(file.status(), 200);
     assert.equal(await file.text(), "%PDF-1.4 fake");
     assert.equal(await noOverflow(), true, "ticket overflows");
-    await shot(page, "narrow_ticket");
+    await screenshot(page, "narrow_ticket");
     await page.goto(`${t.url}/admin/settings`);
     await hydrated(page);
     await page.locator("form[aria-label='Outgoing Mail'] input[name=host]").waitFor();
     assert.equal(await noOverflow(), true, "settings overflow");
-    await shot(page, "narrow_settings");
+    await screenshot(page, "narrow_settings");
     assert.deepEqual(b.problems, []);
   } finally {
     await b.close();

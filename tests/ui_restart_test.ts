@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { ADMIN, startTestApp, type TestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, shot, signIn } from "./ui_support.ts";
+import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { screenshot } from "./support/browser.ts";
 import { appendMessage } from "../lib/db/messages.ts";
 
 /** The reconnect backoff grows while the server is down; wait generously (2 cores, --parallel). */
@@ -59,8 +60,8 @@ Deno.test("[ui restart] the server restarts: open pages reconnect, show what arr
     await badgeIs(ticket, "0/1");
     await markNoReload(inbox);
     await markNoReload(ticket);
-    await shot(inbox, "restart_1_before_inbox");
-    await shot(ticket, "restart_1_before_ticket");
+    await screenshot(inbox, "restart_1_before_inbox");
+    await screenshot(ticket, "restart_1_before_ticket");
 
     // the whole app goes down: server, hub, KV handle
     await t.close();
@@ -103,8 +104,8 @@ Deno.test("[ui restart] the server restarts: open pages reconnect, show what arr
     } finally {
       kv.close();
     }
-    await shot(inbox, "restart_2_down_inbox");
-    await shot(ticket, "restart_2_down_ticket");
+    await screenshot(inbox, "restart_2_down_inbox");
+    await screenshot(ticket, "restart_2_down_ticket");
     // still down: nothing new has reached the pages
     assert.equal(await inbox.locator(`.ticket-row[data-ticket-id="${fresh.id}"]`).count(), 0);
     assert.equal(await ticket.locator(".message").count(), 1);
@@ -147,8 +148,8 @@ Deno.test("[ui restart] the server restarts: open pages reconnect, show what arr
     assert.deepEqual([counts.body.unread, counts.body.total], [1, 2]);
     assert.equal(await kept(inbox), 7, "the Inbox was patched in place, not reloaded");
     assert.equal(await kept(ticket), 7, "the ticket page was patched in place, not reloaded");
-    await shot(inbox, "restart_3_after_inbox");
-    await shot(ticket, "restart_3_after_ticket");
+    await screenshot(inbox, "restart_3_after_inbox");
+    await screenshot(ticket, "restart_3_after_ticket");
     assert.deepEqual(b.problems, []);
   } finally {
     await b.close();

@@ -1,36 +1,17 @@
 /**
- * Helpers of the Chromium UI tests (tests/ui_*_test.ts): a headless Chromium per test, sign-in,
- * screenshots into tests/out/, page-problem collection, and seeding email tickets straight
- * into KV (as the IMAP pipeline would store them).
+ * Helpers of the Chromium UI tests (tests/ui_*_test.ts), on tests/support/browser.ts (launch,
+ * screenshots): a browser whose pages' problems are collected, sign-in, hydration, and seeding
+ * email tickets straight into KV (as the IMAP pipeline would store them).
  */
-import { mkdirSync } from "node:fs";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { createTicket } from "../lib/db/messages.ts";
 import type { TicketRecord } from "../lib/db/tickets.ts";
+import { launchBrowser, type TestBrowser } from "./support/browser.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/** Where screenshots go. */
-export const OUT = new URL("./out/", import.meta.url);
-
-/** A browser context with one page; `problems` collects console errors and failed requests. */
-export interface UiBrowser {
-  context: BrowserContext;
+/** A browser with its first page; `problems` collects console errors and failed requests. */
+export interface UiBrowser extends TestBrowser {
   page: Page;
   problems: string[];
-  /** Another page in the same context (same cookies). */
-  newPage(): Promise<Page>;
-  close(): Promise<void>;
 }
 
 function watch(page: Page, problems: string[]) {
@@ -43,34 +24,18 @@ function watch(page: Page, problems: string[]) {
   page.on("pageerror", (e) => problems.push(`pageerror: ${e}`));
 }
 
-/** Start Chromium (headless) with a fresh profile. */
+/** Start Chromium (headless) with a fresh profile; every page it opens is watched. */
 export async function openBrowser(
   viewport = { width: 1280, height: 860 },
 ): Promise<UiBrowser> {
-  const dir = await Deno.makeTempDir({ prefix: "warmdesk_ui_" });
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: false, // --headless is in ARGS: keep Playwright from adding its own mode flags
-    args: ARGS,
-    viewport,
-  });
+  const browser = await launchBrowser({ viewport });
   const problems: string[] = [];
-  const page = context.pages()[0] ?? await context.newPage();
-  watch(page, problems);
-  return {
-    context,
-    page,
-    problems,
-    async newPage() {
-      const p = await context.newPage();
-      watch(p, problems);
-      return p;
-    },
-    async close() {
-      await context.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
+  const newPage = async () => {
+    const p = await browser.newPage();
+    watch(p, problems);
+    return p;
   };
+  return { ...browser, page: await newPage(), problems, newPage };
 }
 
 /** Sign in through the login form and wait for the landing page. */
@@ -89,12 +54,6 @@ export async function hydrated(page: Page) {
   await page.waitForFunction(() =>
     [...document.querySelectorAll("x-island")].every((e) => e.hasAttribute("data-hydrated"))
   );
-}
-
-/** Full-page screenshot into tests/out/<name>.png. */
-export async function shot(page: Page, name: string) {
-  mkdirSync(OUT, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, OUT).pathname, fullPage: true });
 }
 
 /** An email ticket as the incoming-mail pipeline stores it. */

@@ -11,7 +11,12 @@
  */
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 
-/** Flags that keep Chromium quiet, offline and container-friendly. */
+/**
+ * Flags that keep Chromium quiet, offline and container-friendly. `--headless` is here and
+ * Playwright is told `headless: false`, so it adds none of its own headless flags
+ * (`--hide-scrollbars`, `--mute-audio`, hover/pointer overrides): pages keep their scrollbars,
+ * which take layout width that the UI tests' overflow checks measure.
+ */
 export const CHROMIUM_ARGS: readonly string[] = [
   "--headless",
   "--no-sandbox",
@@ -48,7 +53,7 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<TestBrows
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: opts.executablePath ?? Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-      headless: true,
+      headless: false, // see CHROMIUM_ARGS
       args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
       viewport: opts.viewport ?? { width: 1280, height: 800 },
     });
