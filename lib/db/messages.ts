@@ -63,23 +63,10 @@ export interface MessageRecord {
   references: string[];
 }
 
-/** The message as API.md shows it. */
-export interface Message {
-  id: string;
-  ticket_id: number;
-  direction: "inbound" | "outbound";
-  author_name: string;
-  author_email: string;
-  author_user_id: string | null;
-  body_text: string;
-  body_html: string | null;
-  via_email: boolean;
-  message_id: string | null;
-  auto: boolean;
-  created_at: string;
-  attachments: AttachmentMeta[];
-  delivery: Delivery | null;
-}
+/** The message as API.md shows it: bodies filled in, threading headers left out. */
+export type Message =
+  & Omit<MessageRecord, "body_text" | "body_html" | "body_blob" | "in_reply_to" | "references">
+  & { body_text: string; body_html: string | null };
 
 export interface NewAttachment {
   /** Pre-chosen id, so HTML cid: links can be rewritten before storing; generated when absent. */

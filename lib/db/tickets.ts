@@ -61,21 +61,8 @@ export interface TicketRecord {
   reply_target: ReplyTarget | null;
 }
 
-/** The ticket as API.md shows it. */
-export interface Ticket {
-  id: number;
-  subject: string;
-  status: TicketStatus;
-  customer_id: string | null;
-  from_name: string;
-  from_email: string;
-  source: "email" | "web";
-  created_at: string;
-  updated_at: string;
-  last_message_at: string;
-  message_count: number;
-  unread: boolean;
-}
+/** The ticket as API.md shows it: the record without its internal fields, plus `unread`. */
+export type Ticket = Omit<TicketRecord, "activity_ms" | "reply_target"> & { unread: boolean };
 
 export function publicTicket(t: TicketRecord, unread: boolean): Ticket {
   return {
