@@ -3,7 +3,7 @@
  * role: anonymous, agent without helpdesk access, agent, admin.
  */
 import { strictEqual } from "node:assert/strict";
-import { type Client, startTestApp, type TestApp } from "./support/app.ts";
+import { addAgent, type Client, startTestApp, type TestApp } from "./support/app.ts";
 
 interface Setup {
   t: TestApp;
@@ -17,32 +17,25 @@ interface Setup {
 async function setup(): Promise<Setup> {
   const t = await startTestApp({ start: false });
   const admin = await t.client();
-  const mk = async (email: string, helpdesk: boolean) => {
-    const r = await admin.json("POST", "/api/v1/admin/users", {
-      email,
-      name: email.split("@")[0],
-      password: "agent-pass-123",
-      role: "agent",
-      helpdesk_enabled: helpdesk,
-    });
-    strictEqual(r.status, 201, JSON.stringify(r.body));
-    return r.body.user.id as string;
-  };
-  const agentId = await mk("agent@example.test", true);
-  await mk("nohelp@example.test", false);
+  const agent = await addAgent(t, { email: "agent@example.test", name: "agent" });
+  const noHelp = await addAgent(t, {
+    email: "nohelp@example.test",
+    name: "nohelp",
+    helpdesk: false,
+  });
   const ticket = await admin.json("POST", "/api/v1/tickets", { subject: "s", body: "b" });
   const customer = await admin.json("POST", "/api/v1/customers", { name: "ACME" });
   return {
     t,
     roles: {
       anonymous: t.anon(),
-      no_helpdesk: await t.client("nohelp@example.test", "agent-pass-123"),
-      agent: await t.client("agent@example.test", "agent-pass-123"),
+      no_helpdesk: await t.client(noHelp.email, noHelp.password),
+      agent: await t.client(agent.email, agent.password),
       admin,
     },
     ticketId: ticket.body.ticket.id,
     customerId: customer.body.customer.id,
-    agentId,
+    agentId: agent.id,
     attachmentId: null,
   };
 }

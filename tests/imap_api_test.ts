@@ -4,9 +4,8 @@
  * failure said precisely), Poll now, roles.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { startTestApp, type TestApp } from "./support/app.ts";
+import { agentClient, startTestApp, type TestApp } from "./support/app.ts";
 import { mail, type MailUser, mailUser, stack, stackCa, testBox } from "./imap_helpers.ts";
-import { createUser } from "../lib/db/users.ts";
 import { keys } from "../lib/db/keys.ts";
 
 const PATH = "/api/v1/admin/imap";
@@ -113,14 +112,7 @@ Deno.test("[imap api] bad input is a 422 whose error names the field", () =>
 
 Deno.test("[imap api] only admins: agents get 403, anonymous 401", () =>
   withApp(async (t) => {
-    await createUser(t.kv, {
-      email: "agent@example.test",
-      name: "Agent",
-      password: "agent-pass-123",
-      role: "agent",
-      helpdesk_enabled: true,
-    });
-    const agent = await t.client("agent@example.test", "agent-pass-123");
+    const agent = await agentClient(t);
     for (
       const [m, p] of [
         ["GET", PATH],

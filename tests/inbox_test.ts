@@ -1,24 +1,14 @@
 /** Inbox semantics: per-agent unread/total, paging, assignment, status rules, numbering. */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { startTestApp } from "./support/app.ts";
+import { agentClient, startTestApp } from "./support/app.ts";
 
 async function withAgents() {
   const t = await startTestApp({ start: false });
-  const admin = await t.client();
-  for (const email of ["ann@example.test", "bob@example.test"]) {
-    await admin.json("POST", "/api/v1/admin/users", {
-      email,
-      name: email.split("@")[0],
-      password: "agent-pass-123",
-      role: "agent",
-      helpdesk_enabled: true,
-    });
-  }
   return {
     t,
-    admin,
-    ann: await t.client("ann@example.test", "agent-pass-123"),
-    bob: await t.client("bob@example.test", "agent-pass-123"),
+    admin: await t.client(),
+    ann: await agentClient(t, { email: "ann@example.test", name: "ann" }),
+    bob: await agentClient(t, { email: "bob@example.test", name: "bob" }),
   };
 }
 

@@ -5,43 +5,19 @@
  * for the admin session that asked for it. Runs against an in-process fake provider.
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp } from "./support/app.ts";
-import { startOAuthProvider, uniqueClient } from "./support/oauth_provider.ts";
-import { callback, consent } from "./oauth2_support.ts";
+import { agentClient } from "./support/app.ts";
+import { callback, consent, localOAuthApp, stateCount } from "./oauth2_support.ts";
 import { accessFor } from "../lib/auth/guard.ts";
 
 const CALLBACK = "/api/v1/admin/imap/oauth2/callback";
 
-async function stateCount(t: TestApp): Promise<number> {
-  let n = 0;
-  for await (const _ of t.kv.list({ prefix: ["oauth_state"] })) n++;
-  return n;
-}
-
 Deno.test("[oauth2 callback] without an admin session the popup gets a page, and the state stays the admin's", async () => {
-  const provider = startOAuthProvider();
-  const client = await uniqueClient(provider, { account: "desk@gmail.example", consent: "auto" });
-  const t = await startTestApp({
+  const t = await localOAuthApp({ account: "desk@gmail.example", consent: "auto" }, {
     start: false,
-    file: {
-      oauth2: {
-        google_client_id: client.client_id,
-        google_client_secret: client.client_secret,
-        google_auth_url: `${provider.url}/authorize`,
-        google_token_url: `${provider.url}/token`,
-      },
-    },
   });
   try {
     const admin = await t.client();
-    await admin.json("POST", "/api/v1/admin/users", {
-      email: "agent@example.test",
-      name: "Agent",
-      password: "agent-pass-123",
-      role: "agent",
-      helpdesk_enabled: true,
-    });
-    const agent = await t.client("agent@example.test", "agent-pass-123");
+    const agent = await agentClient(t);
     const r = await admin.json("GET", "/api/v1/admin/imap/oauth2/auth-url?provider=google");
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const back = await consent(r.body.url);
@@ -114,6 +90,5 @@ Deno.test("[oauth2 callback] without an admin session the popup gets a page, and
     }
   } finally {
     await t.close();
-    await provider.close();
   }
 });

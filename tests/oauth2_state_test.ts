@@ -5,12 +5,11 @@
  * Needs the stack's fake provider (OAUTH_URL), not Dovecot.
  */
 import assert from "node:assert/strict";
-import { startTestApp } from "./support/app.ts";
+import { agentClient, startTestApp } from "./support/app.ts";
 import { mailUser } from "./imap_helpers.ts";
 import { callback, consent, oauthApp, provider } from "./oauth2_support.ts";
 import { keys } from "../lib/db/keys.ts";
 import type { OAuthStateRecord } from "../lib/mail/oauth2_store.ts";
-import { createUser } from "../lib/db/users.ts";
 
 const U = mailUser(20);
 const CALLBACK = "/api/v1/admin/imap/oauth2/callback";
@@ -174,14 +173,7 @@ Deno.test("[oauth2 state] without client credentials auth-url answers 409 naming
 Deno.test("[oauth2 state] only admins reach the OAuth2 routes", async () => {
   const t = await oauthApp(U, null);
   try {
-    await createUser(t.kv, {
-      email: "agent@example.test",
-      name: "Agent",
-      password: "agent-pass-123",
-      role: "agent",
-      helpdesk_enabled: true,
-    });
-    const agent = await t.client("agent@example.test", "agent-pass-123");
+    const agent = await agentClient(t);
     for (
       const [method, path] of [
         ["GET", "/api/v1/admin/imap/oauth2/auth-url?provider=google"],

@@ -1,14 +1,17 @@
 /**
  * Helpers of the OAuth2 end-to-end tests: the fake provider started by mailstack.sh (the one
  * Dovecot's oauth2 passdb asks by introspection, so the tokens it issues open real mailboxes),
- * a test app whose `oauth2:` endpoints point at it, and the browser part of the Authorise flow
- * played with fetch (auth-url → provider /authorize → our callback).
+ * a test app whose `oauth2:` endpoints point at it (or at an in-process provider, for tests that
+ * need no mailbox), and the browser part of the Authorise flow played with fetch (auth-url →
+ * provider /authorize → our callback).
  */
 import assert from "node:assert/strict";
 import { type Client, startTestApp, type TestApp } from "./support/app.ts";
 import {
   type ClientSettings,
+  type OAuthProvider,
   oauthProviderClient,
+  startOAuthProvider,
   uniqueClient,
 } from "./support/oauth_provider.ts";
 import { type MailUser, stack, type TestBox } from "./imap_helpers.ts";
@@ -40,17 +43,9 @@ export async function oauthApp(
   const oauthClient = await uniqueClient(provider, { account: user.user, ...opts.client });
   // the provider's /microsoft/* paths answer Microsoft-shaped tokens
   const base = style === "microsoft" ? `${OAUTH_URL}/microsoft` : OAUTH_URL;
-  const p = style === "microsoft" ? "office" : "google";
   const t = await startTestApp({
     start: false,
-    file: {
-      oauth2: {
-        [`${p}_client_id`]: oauthClient.client_id,
-        [`${p}_client_secret`]: oauthClient.client_secret,
-        [`${p}_auth_url`]: `${base}/authorize`,
-        [`${p}_token_url`]: `${base}/token`,
-      },
-    },
+    file: { oauth2: oauth2Section(style, oauthClient, base) },
   });
   if (box) {
     await saveImapSettings(t.app.svc, {
@@ -71,6 +66,67 @@ export async function oauthApp(
     oauthClient,
     apiProvider: (style === "microsoft" ? "office365" : "google") as "google" | "office365",
   });
+}
+
+/** The app's `oauth2:` section: one provider's client, its endpoints at the fake under `base`. */
+function oauth2Section(
+  style: Style,
+  client: { client_id: string; client_secret: string },
+  base: string,
+): Record<string, string> {
+  const p = style === "microsoft" ? "office" : "google";
+  return {
+    [`${p}_client_id`]: client.client_id,
+    [`${p}_client_secret`]: client.client_secret,
+    [`${p}_auth_url`]: `${base}/authorize`,
+    [`${p}_token_url`]: `${base}/token`,
+  };
+}
+
+/** A test app with a Google client at its own in-process provider (see {@link localOAuthApp}). */
+export interface LocalOAuthApp extends TestApp {
+  provider: OAuthProvider;
+  oauthClient: ClientSettings & { client_id: string };
+}
+
+/**
+ * A test app whose Google OAuth2 endpoints are an in-process fake provider, with a fresh client
+ * there set up with `client` (account, consent, ...); no IMAP settings. close() stops both.
+ */
+export async function localOAuthApp(
+  client: Partial<ClientSettings>,
+  opts: { start?: boolean } = {},
+): Promise<LocalOAuthApp> {
+  const provider = startOAuthProvider();
+  try {
+    const oauthClient = await uniqueClient(provider, client);
+    const t = await startTestApp({
+      start: opts.start,
+      file: { oauth2: oauth2Section("google", oauthClient, provider.url) },
+    });
+    const closeApp = t.close;
+    return Object.assign(t, {
+      provider,
+      oauthClient,
+      async close() {
+        try {
+          await closeApp();
+        } finally {
+          await provider.close();
+        }
+      },
+    });
+  } catch (e) {
+    await provider.close();
+    throw e;
+  }
+}
+
+/** How many OAuth2 states are recorded in KV. */
+export async function stateCount(t: TestApp): Promise<number> {
+  let n = 0;
+  for await (const _ of t.kv.list({ prefix: ["oauth_state"] })) n++;
+  return n;
 }
 
 /** The provider's redirect back to us: `/api/v1/admin/imap/oauth2/callback?code=..&state=..`. */

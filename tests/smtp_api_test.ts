@@ -3,27 +3,13 @@
  * endpoint with unsaved values, and the retry route of a failed delivery.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { startTestApp, type TestApp } from "./support/app.ts";
+import { agentClient, startTestApp } from "./support/app.ts";
 import { startSmtpSink } from "./support/smtp_sink.ts";
 import { createTicket } from "../lib/db/messages.ts";
 import { keys } from "../lib/db/keys.ts";
 import type { OutboxRecord } from "../lib/mail/outbox.ts";
 
 const PASSWORD = "Sm7p-p4ss-never-shown";
-
-async function agentClient(t: TestApp, helpdesk = true) {
-  const admin = await t.client();
-  const email = `agent-${crypto.randomUUID().slice(0, 8)}@example.test`;
-  const r = await admin.json("POST", "/api/v1/admin/users", {
-    email,
-    name: "Agent",
-    password: "agent-pass-123",
-    role: "agent",
-    helpdesk_enabled: helpdesk,
-  });
-  strictEqual(r.status, 201);
-  return await t.client(email, "agent-pass-123");
-}
 
 Deno.test("[smtp api] settings round trip; the password is write-only and never logged", async () => {
   const t = await startTestApp();
@@ -242,7 +228,7 @@ Deno.test("[smtp api] a failed delivery is retried from the API by a helpdesk us
       (await agent.json("POST", `/api/v1/tickets/${id}/messages/01NOSUCH/retry`)).status,
       404,
     );
-    const noDesk = await agentClient(t, false);
+    const noDesk = await agentClient(t, { email: "nodesk@example.test", helpdesk: false });
     strictEqual(
       (await noDesk.json("POST", `/api/v1/tickets/${id}/messages/${mid}/retry`)).status,
       403,

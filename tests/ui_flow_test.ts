@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN, startTestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { badgeIs, emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
 import { screenshot } from "./support/browser.ts";
 
 Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves the Inbox", async () => {
@@ -59,9 +59,7 @@ Deno.test("[ui flow] sign in, badge, open a ticket, reply, assign it, it leaves 
     // the sanitized HTML body is rendered as HTML
     assert.equal(await page.locator(".message-html b").textContent(), "on fire");
     // opening it marked it read: the badge follows (live, or server-rendered)
-    await page.waitForFunction(() =>
-      document.querySelector(".sidebar [data-badge=inbox]")?.textContent === "1/2"
-    );
+    await badgeIs(page, "1/2");
     await screenshot(page, "ticket");
 
     await page.fill("#reply-text", "We are sending a technician.");

@@ -5,48 +5,29 @@
  * dropped the page reconnects and shows what happened meanwhile.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { ADMIN, startTestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { addAgent, ADMIN, agentClient, startTestApp } from "./support/app.ts";
+import {
+  assertNoReload,
+  badgeIs,
+  emailTicket,
+  hydrated,
+  markNoReload,
+  online,
+  openBrowser,
+  signIn,
+  signInLive,
+} from "./ui_support.ts";
 import { screenshot } from "./support/browser.ts";
 import { appendMessage } from "../lib/db/messages.ts";
 import { LiveHub } from "../lib/live/hub.ts";
-
-/** Mark the document so a reload would be noticed. */
-async function markNoReload(page: Page) {
-  await page.evaluate(() => (globalThis as unknown as { __kept: number }).__kept = 42);
-}
-async function assertNoReload(page: Page) {
-  assert.equal(
-    await page.evaluate(() => (globalThis as unknown as { __kept?: number }).__kept),
-    42,
-  );
-}
-const online = (page: Page) =>
-  page.waitForSelector(".sidebar [data-live=online]", { state: "attached" });
-const badgeIs = (page: Page, text: string) =>
-  page.waitForFunction(
-    (t) => document.querySelector(".sidebar [data-badge=inbox]")?.textContent === t,
-    text,
-  );
 
 Deno.test("[ui live] new tickets appear in an open Inbox and the badge follows, no reload", async () => {
   const t = await startTestApp();
   const b = await openBrowser();
   try {
-    const admin = await t.client();
-    await admin.json("POST", "/api/v1/admin/users", {
-      email: "bo@example.test",
-      name: "Bo Agent",
-      password: "bo-pass-1234",
-      role: "agent",
-      helpdesk_enabled: true,
-    });
-    const bo = await t.client("bo@example.test", "bo-pass-1234");
+    const bo = await agentClient(t, { email: "bo@example.test", name: "Bo Agent" });
     const { page } = b;
-    await signIn(page, t.url, ADMIN.email, ADMIN.password);
-    await hydrated(page);
-    await online(page);
+    await signInLive(page, t.url);
     assert.equal(await page.locator(".sidebar [data-badge=inbox]").textContent(), "0/0");
     await markNoReload(page);
     // focus a control: it must keep focus through the in-place reloads
@@ -102,14 +83,7 @@ Deno.test("[ui live] an open ticket gets replies at the bottom, the draft stays,
   const b = await openBrowser();
   const b2 = await openBrowser();
   try {
-    const admin = await t.client();
-    await admin.json("POST", "/api/v1/admin/users", {
-      email: "cy@example.test",
-      name: "Cy Colleague",
-      password: "cy-pass-1234",
-      role: "agent",
-      helpdesk_enabled: true,
-    });
+    const cy = await addAgent(t, { email: "cy@example.test", name: "Cy Colleague" });
     const tk = await emailTicket(t.kv, {
       subject: "Keeps talking",
       name: "Kim Customer",
@@ -154,7 +128,7 @@ Deno.test("[ui live] an open ticket gets replies at the bottom, the draft stays,
     );
 
     // a colleague opens it: their initials show; they change the status: it shows here
-    await signIn(b2.page, t.url, "cy@example.test", "cy-pass-1234");
+    await signIn(b2.page, t.url, cy.email, cy.password);
     await b2.page.goto(`${t.url}/tickets/${tk.id}`);
     await hydrated(b2.page);
     await page.waitForSelector("[data-viewers] .avatar[title='Cy Colleague']");
@@ -183,9 +157,7 @@ Deno.test("[ui live] after the socket drops the page reconnects and shows what i
   const b = await openBrowser();
   try {
     const { page } = b;
-    await signIn(page, t.url, ADMIN.email, ADMIN.password);
-    await hydrated(page);
-    await online(page);
+    await signInLive(page, t.url);
     await markNoReload(page);
     // the hub goes away (as in a server restart): every socket is closed
     const old = t.app.svc.ext.live as LiveHub;

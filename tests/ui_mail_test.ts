@@ -5,9 +5,15 @@
  * ticket lands under the earlier messages while the agent's draft stays.
  */
 import assert from "node:assert/strict";
-import { ADMIN } from "./support/app.ts";
 import { appFor, mail, mailUser, newId, pollNow, testBox } from "./imap_helpers.ts";
-import { hydrated, openBrowser, signIn } from "./ui_support.ts";
+import {
+  assertNoReload,
+  badgeIs,
+  hydrated,
+  markNoReload,
+  openBrowser,
+  signInLive,
+} from "./ui_support.ts";
 import { screenshot } from "./support/browser.ts";
 
 Deno.test("[ui mail] polled mail reaches an open Inbox and ticket live; Test and Poll now report", async () => {
@@ -16,10 +22,8 @@ Deno.test("[ui mail] polled mail reaches an open Inbox and ticket live; Test and
   const b = await openBrowser();
   try {
     const { page } = b;
-    await signIn(page, t.url, ADMIN.email, ADMIN.password);
-    await hydrated(page);
-    await page.waitForSelector(".sidebar [data-live=online]", { state: "attached" });
-    await page.evaluate(() => (globalThis as unknown as { __kept: number }).__kept = 7);
+    await signInLive(page, t.url);
+    await markNoReload(page);
 
     const firstId = newId();
     await box.append(mail({
@@ -31,14 +35,9 @@ Deno.test("[ui mail] polled mail reaches an open Inbox and ticket live; Test and
     const r = await pollNow(t);
     assert.equal(r.imported, 1);
     await page.waitForSelector(".ticket-row:has-text('Arrived over IMAP')");
-    await page.waitForFunction(() =>
-      document.querySelector(".sidebar [data-badge=inbox]")?.textContent === "1/1"
-    );
+    await badgeIs(page, "1/1");
     assert.match(await page.locator(".ticket-row").first().textContent() ?? "", /Ida Imap.*✉/s);
-    assert.equal(
-      await page.evaluate(() => (globalThis as unknown as { __kept?: number }).__kept),
-      7,
-    );
+    await assertNoReload(page);
 
     // the ticket, with a draft in progress, gets the customer's reply
     await page.click(".ticket-row a");
@@ -80,9 +79,7 @@ Deno.test("[ui mail] polled mail reaches an open Inbox and ticket live; Test and
     await settings.waitForSelector("[data-last-poll]:has-text('OK')");
     await screenshot(settings, "settings_polled");
     // and the first page saw that one arrive too
-    await page.waitForFunction(() =>
-      document.querySelector(".sidebar [data-badge=inbox]")?.textContent === "1/2"
-    );
+    await badgeIs(page, "1/2");
     assert.deepEqual(b.problems, []);
   } finally {
     await b.close();

@@ -8,9 +8,15 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { ADMIN, startTestApp, type TestApp } from "./support/app.ts";
-import { startOAuthProvider, uniqueClient } from "./support/oauth_provider.ts";
-import { hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
+import { localOAuthApp, stateCount } from "./oauth2_support.ts";
+import {
+  assertNoReload,
+  authoriseInPopup,
+  chooseOAuth,
+  markNoReload,
+  openBrowser,
+} from "./ui_support.ts";
 import { screenshot } from "./support/browser.ts";
 
 async function hasOAuthRoutes(t: TestApp): Promise<boolean> {
@@ -31,37 +37,8 @@ function authUrlRequests(page: Page): string[] {
   return seen;
 }
 
-/** How many OAuth2 states are recorded in KV. */
-async function stateCount(t: TestApp): Promise<number> {
-  let n = 0;
-  for await (const _ of t.kv.list({ prefix: ["oauth_state"] })) n++;
-  return n;
-}
-
-/** Open the settings page and switch Incoming Mail to OAuth2 with Google. */
-async function chooseOAuth(page: Page, base: string) {
-  await signIn(page, base, ADMIN.email, ADMIN.password);
-  await page.goto(`${base}/admin/settings`);
-  await hydrated(page);
-  const form = page.locator("form[aria-label='Incoming Mail']");
-  await form.locator("select[name=auth]").selectOption("oauth2");
-  await form.locator("select[name=provider]").selectOption("google");
-  return form;
-}
-
 Deno.test("[ui oauth] Authorise: popup, consent, closes, the page shows the mailbox connected", async () => {
-  const provider = startOAuthProvider();
-  const client = await uniqueClient(provider, { account: "desk@gmail.example", consent: "auto" });
-  const t = await startTestApp({
-    file: {
-      oauth2: {
-        google_client_id: client.client_id,
-        google_client_secret: client.client_secret,
-        google_auth_url: `${provider.url}/authorize`,
-        google_token_url: `${provider.url}/token`,
-      },
-    },
-  });
+  const t = await localOAuthApp({ account: "desk@gmail.example", consent: "auto" });
   const b = await openBrowser();
   try {
     if (!(await hasOAuthRoutes(t))) return;
@@ -72,20 +49,12 @@ Deno.test("[ui oauth] Authorise: popup, consent, closes, the page shows the mail
     // choosing OAuth2 and a provider asked for no URL and recorded no state
     assert.deepEqual(authUrls, []);
     assert.equal(await stateCount(t), 0);
-    await page.evaluate(() => (globalThis as unknown as { __kept: number }).__kept = 1);
-    const [popup] = await Promise.all([
-      page.waitForEvent("popup"),
-      form.locator("button:has-text('Authorise')").click(),
-    ]);
-    await popup.waitForEvent("close", { timeout: 15_000 });
+    await markNoReload(page);
+    await authoriseInPopup(form);
     await page.waitForSelector("[data-oauth-connected]");
     assert.match(await form.locator("[data-oauth]").textContent() ?? "", /desk@gmail\.example/);
     assert.match(await form.locator("[data-oauth]").textContent() ?? "", /Mailbox connected/);
-    assert.equal(
-      await page.evaluate(() => (globalThis as unknown as { __kept?: number }).__kept),
-      1,
-      "the page was not reloaded",
-    );
+    await assertNoReload(page);
     await screenshot(page, "oauth_connected");
     const status = await (await t.client()).json("GET", "/api/v1/admin/imap/oauth2/status");
     assert.equal(status.body.connected, true);
@@ -106,33 +75,17 @@ Deno.test("[ui oauth] Authorise: popup, consent, closes, the page shows the mail
   } finally {
     await b.close();
     await t.close();
-    await provider.close();
   }
 });
 
 Deno.test("[ui oauth] a refused consent and a closed popup each give a clear message", async () => {
-  const provider = startOAuthProvider();
-  const client = await uniqueClient(provider, { consent: "deny" });
-  const t = await startTestApp({
-    file: {
-      oauth2: {
-        google_client_id: client.client_id,
-        google_client_secret: client.client_secret,
-        google_auth_url: `${provider.url}/authorize`,
-        google_token_url: `${provider.url}/token`,
-      },
-    },
-  });
+  const t = await localOAuthApp({ consent: "deny" });
   const b = await openBrowser();
   try {
     if (!(await hasOAuthRoutes(t))) return;
     const { page } = b;
     const form = await chooseOAuth(page, t.url);
-    const [popup] = await Promise.all([
-      page.waitForEvent("popup"),
-      form.locator("button:has-text('Authorise')").click(),
-    ]);
-    await popup.waitForEvent("close", { timeout: 15_000 });
+    await authoriseInPopup(form);
     await page.waitForSelector("[data-oauth] [role=alert]");
     assert.match(
       await form.locator("[data-oauth] [role=alert]").last().textContent() ?? "",
@@ -140,10 +93,10 @@ Deno.test("[ui oauth] a refused consent and a closed popup each give a clear mes
     );
 
     // the admin closes the window themselves: said so, nothing connected
-    await provider.control({ client_id: client.client_id, consent: "auto" });
+    await t.provider.control({ client_id: t.oauthClient.client_id, consent: "auto" });
     // hold the popup on a consent page that never answers
     await b.context.route(
-      `${provider.url}/authorize**`,
+      `${t.provider.url}/authorize**`,
       (r) => r.fulfill({ contentType: "text/html", body: "<p>Consent?</p>" }),
     );
     const [again] = await Promise.all([
@@ -156,7 +109,6 @@ Deno.test("[ui oauth] a refused consent and a closed popup each give a clear mes
   } finally {
     await b.close();
     await t.close();
-    await provider.close();
   }
 });
 
@@ -195,18 +147,7 @@ Deno.test("[ui oauth] without client credentials choosing OAuth2 shows the confi
 });
 
 Deno.test("[ui oauth] with the opener link cut, the result still arrives over the BroadcastChannel", async () => {
-  const provider = startOAuthProvider();
-  const client = await uniqueClient(provider, { account: "cut@gmail.example", consent: "deny" });
-  const t = await startTestApp({
-    file: {
-      oauth2: {
-        google_client_id: client.client_id,
-        google_client_secret: client.client_secret,
-        google_auth_url: `${provider.url}/authorize`,
-        google_token_url: `${provider.url}/token`,
-      },
-    },
-  });
+  const t = await localOAuthApp({ account: "cut@gmail.example", consent: "deny" });
   const b = await openBrowser();
   try {
     if (!(await hasOAuthRoutes(t))) return;
@@ -218,23 +159,16 @@ Deno.test("[ui oauth] with the opener link cut, the result still arrives over th
     });
     const { page } = b;
     const form = await chooseOAuth(page, t.url);
-    const click = async () => {
-      const [popup] = await Promise.all([
-        page.waitForEvent("popup"),
-        form.locator("button:has-text('Authorise')").click(),
-      ]);
-      await popup.waitForEvent("close", { timeout: 15_000 });
-    };
     // refused: the provider's error is shown, not "the window was closed" (which is all the
     // page could say without the message)
-    await click();
+    await authoriseInPopup(form);
     const alert = form.locator("[data-oauth] [role=alert]:has-text('Authorisation failed')");
     await alert.waitFor();
     assert.match(await alert.textContent() ?? "", /not granted|access_denied/i);
     assert.equal(await page.locator("text=the sign-in window was closed").count(), 0);
 
-    await provider.control({ client_id: client.client_id, consent: "auto" });
-    await click();
+    await t.provider.control({ client_id: t.oauthClient.client_id, consent: "auto" });
+    await authoriseInPopup(form);
     await page.waitForSelector("[data-oauth-connected]");
     assert.match(await form.locator("[data-oauth]").textContent() ?? "", /cut@gmail\.example/);
     await screenshot(page, "oauth_broadcast_connected");
@@ -242,6 +176,5 @@ Deno.test("[ui oauth] with the opener link cut, the result still arrives over th
   } finally {
     await b.close();
     await t.close();
-    await provider.close();
   }
 });

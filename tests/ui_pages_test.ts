@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN, startTestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { emailTicket, hydrated, openBrowser, signIn, signInLive } from "./ui_support.ts";
 import { screenshot } from "./support/browser.ts";
 import { appendMessage, updateDelivery } from "../lib/db/messages.ts";
 import { keys } from "../lib/db/keys.ts";
@@ -175,9 +175,7 @@ Deno.test("[ui pages] New ticket from the Inbox survives live reloads and opens 
   const b = await openBrowser();
   try {
     const { page } = b;
-    await signIn(page, t.url, ADMIN.email, ADMIN.password);
-    await hydrated(page);
-    await page.waitForSelector(".sidebar [data-live=online]", { state: "attached" });
+    await signInLive(page, t.url);
     await page.click("button:has-text('New ticket')");
     await page.fill("form[aria-label='New ticket'] input[name=subject]", "Phoned in");
     // the list around the form reloads in place: the half-filled form stays

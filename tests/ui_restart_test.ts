@@ -6,28 +6,22 @@
  * pages reconnect by themselves and show what arrived meanwhile; the draft is untouched.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { ADMIN, startTestApp, type TestApp } from "./support/app.ts";
-import { emailTicket, hydrated, openBrowser, signIn } from "./ui_support.ts";
+import { startTestApp, type TestApp } from "./support/app.ts";
+import {
+  assertNoReload,
+  badgeIs,
+  emailTicket,
+  hydrated,
+  markNoReload,
+  online,
+  openBrowser,
+  signInLive,
+} from "./ui_support.ts";
 import { screenshot } from "./support/browser.ts";
 import { appendMessage } from "../lib/db/messages.ts";
 
 /** The reconnect backoff grows while the server is down; wait generously (2 cores, --parallel). */
 const WAIT = { timeout: 60_000 };
-
-const online = (page: Page) =>
-  page.waitForSelector(".sidebar [data-live=online]", { state: "attached", ...WAIT });
-const badgeIs = (page: Page, text: string) =>
-  page.waitForFunction(
-    (t) => document.querySelector(".sidebar [data-badge=inbox]")?.textContent === t,
-    text,
-    WAIT,
-  );
-/** A document-level marker: it survives patches in place, not a reload. */
-const markNoReload = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __kept: number }).__kept = 7);
-const kept = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __kept?: number }).__kept);
 
 Deno.test("[ui restart] the server restarts: open pages reconnect, show what arrived, keep the draft", async () => {
   const dir = await Deno.makeTempDir({ prefix: "warmdesk_restart_" });
@@ -43,21 +37,19 @@ Deno.test("[ui restart] the server restarts: open pages reconnect, show what arr
       text: "It smells of toner.",
     });
     const inbox = b.page;
-    await signIn(inbox, t.url, ADMIN.email, ADMIN.password);
-    await hydrated(inbox);
-    await online(inbox);
+    await signInLive(inbox, t.url, WAIT);
     const ticket = await b.newPage();
     await ticket.goto(`${t.url}/tickets/${first.id}`);
     await hydrated(ticket);
-    await online(ticket);
+    await online(ticket, WAIT);
     const draft = "Dear Kim,\nplease unplug it first — ";
     await ticket.fill("#reply-text", draft);
     await ticket.evaluate(() =>
       (document.querySelector("#reply-text") as HTMLTextAreaElement).setSelectionRange(5, 5)
     );
     // the ticket page read it: nothing unread, one ticket
-    await badgeIs(inbox, "0/1");
-    await badgeIs(ticket, "0/1");
+    await badgeIs(inbox, "0/1", WAIT);
+    await badgeIs(ticket, "0/1", WAIT);
     await markNoReload(inbox);
     await markNoReload(ticket);
     await screenshot(inbox, "restart_1_before_inbox");
@@ -115,7 +107,7 @@ Deno.test("[ui restart] the server restarts: open pages reconnect, show what arr
 
     // the Inbox: the new ticket on top, the old one still there, the mark gone
     await inbox.waitForSelector(`.ticket-row[data-ticket-id="${fresh.id}"]`, WAIT);
-    await online(inbox);
+    await online(inbox, WAIT);
     assert.deepEqual(
       await inbox.locator(".ticket-row").evaluateAll((rows) =>
         rows.map((r) => Number(r.getAttribute("data-ticket-id")))
@@ -127,7 +119,7 @@ Deno.test("[ui restart] the server restarts: open pages reconnect, show what arr
 
     // the ticket: the missed reply at the bottom, the draft and its caret untouched
     await ticket.waitForSelector(".message:has-text('Update: the fire is out.')", WAIT);
-    await online(ticket);
+    await online(ticket, WAIT);
     assert.deepEqual(await ticket.locator(".message .message-body").allTextContents(), [
       "It smells of toner.",
       "Update: the fire is out.",
@@ -141,13 +133,13 @@ Deno.test("[ui restart] the server restarts: open pages reconnect, show what arr
     );
 
     // the open ticket page re-read the first ticket (read again); the new one is unread
-    await badgeIs(inbox, "1/2");
-    await badgeIs(ticket, "1/2");
+    await badgeIs(inbox, "1/2", WAIT);
+    await badgeIs(ticket, "1/2", WAIT);
     const counts = await (await t.client()).json("GET", "/api/v1/inbox/counts");
     assert.equal(counts.status, 200);
     assert.deepEqual([counts.body.unread, counts.body.total], [1, 2]);
-    assert.equal(await kept(inbox), 7, "the Inbox was patched in place, not reloaded");
-    assert.equal(await kept(ticket), 7, "the ticket page was patched in place, not reloaded");
+    await assertNoReload(inbox, "the Inbox was patched in place, not reloaded");
+    await assertNoReload(ticket, "the ticket page was patched in place, not reloaded");
     await screenshot(inbox, "restart_3_after_inbox");
     await screenshot(ticket, "restart_3_after_ticket");
     assert.deepEqual(b.problems, []);

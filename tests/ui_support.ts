@@ -3,7 +3,9 @@
  * screenshots): a browser whose pages' problems are collected, sign-in, hydration, and seeding
  * email tickets straight into KV (as the IMAP pipeline would store them).
  */
-import type { Page } from "playwright-core";
+import assert from "node:assert/strict";
+import type { Locator, Page } from "playwright-core";
+import { ADMIN } from "./support/app.ts";
 import { createTicket } from "../lib/db/messages.ts";
 import type { TicketRecord } from "../lib/db/tickets.ts";
 import { launchBrowser, type TestBrowser } from "./support/browser.ts";
@@ -54,6 +56,61 @@ export async function hydrated(page: Page) {
   await page.waitForFunction(() =>
     [...document.querySelectorAll("x-island")].every((e) => e.hasAttribute("data-hydrated"))
   );
+}
+
+/** Wait until the page's live socket is online (the sidebar's mark). */
+export async function online(page: Page, opts: { timeout?: number } = {}) {
+  await page.waitForSelector(".sidebar [data-live=online]", { state: "attached", ...opts });
+}
+
+/** Sign in as the admin and wait until the Inbox it lands on has hydrated and is live. */
+export async function signInLive(page: Page, base: string, opts: { timeout?: number } = {}) {
+  await signIn(page, base, ADMIN.email, ADMIN.password);
+  await hydrated(page);
+  await online(page, opts);
+}
+
+/** Wait until the sidebar's Inbox badge reads `text` ("unread/total"). */
+export async function badgeIs(page: Page, text: string, opts: { timeout?: number } = {}) {
+  await page.waitForFunction(
+    (t) => document.querySelector(".sidebar [data-badge=inbox]")?.textContent === t,
+    text,
+    opts,
+  );
+}
+
+/** Mark the document: the mark survives patches in place, not a reload (see assertNoReload). */
+export async function markNoReload(page: Page) {
+  await page.evaluate(() => (globalThis as unknown as { __kept: number }).__kept = 42);
+}
+
+/** Fails when the page was reloaded since {@link markNoReload}. */
+export async function assertNoReload(page: Page, message = "the page was not reloaded") {
+  assert.equal(
+    await page.evaluate(() => (globalThis as unknown as { __kept?: number }).__kept),
+    42,
+    message,
+  );
+}
+
+/** Sign in as the admin, open Settings and switch Incoming Mail to OAuth2 with Google. */
+export async function chooseOAuth(page: Page, base: string): Promise<Locator> {
+  await signIn(page, base, ADMIN.email, ADMIN.password);
+  await page.goto(`${base}/admin/settings`);
+  await hydrated(page);
+  const form = page.locator("form[aria-label='Incoming Mail']");
+  await form.locator("select[name=auth]").selectOption("oauth2");
+  await form.locator("select[name=provider]").selectOption("google");
+  return form;
+}
+
+/** Click Authorise in `form` and wait until the popup it opens has closed itself. */
+export async function authoriseInPopup(form: Locator) {
+  const [popup] = await Promise.all([
+    form.page().waitForEvent("popup"),
+    form.locator("button:has-text('Authorise')").click(),
+  ]);
+  await popup.waitForEvent("close", { timeout: 15_000 });
 }
 
 /** An email ticket as the incoming-mail pipeline stores it. */

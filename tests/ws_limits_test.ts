@@ -3,7 +3,7 @@
  * bad client messages, and the release of everything a socket held when it closes.
  */
 import assert from "node:assert/strict";
-import { startTestApp } from "./support/app.ts";
+import { agentClient, startTestApp } from "./support/app.ts";
 import { agent, mailTicket, WsClient } from "../lib/live/testing.ts";
 import { liveHub } from "../lib/live/upgrade.ts";
 import { KV_WATCH_MAX } from "../lib/db/limits.ts";
@@ -38,15 +38,11 @@ Deno.test("[ws] refuses a foreign Origin and an agent without helpdesk access", 
   });
   assert.equal(foreign.status, 403);
   assert.equal((await foreign.json()).code, "csrf");
-  const r = await admin.json("POST", "/api/v1/admin/users", {
+  const nodesk = await agentClient(t, {
     email: "nodesk@desk.test",
     name: "No Desk",
-    password: "agent-pass-123",
-    role: "agent",
-    helpdesk_enabled: false,
+    helpdesk: false,
   });
-  assert.equal(r.status, 201);
-  const nodesk = await t.client("nodesk@desk.test", "agent-pass-123");
   const refused = await nodesk.fetch("/api/v1/ws", { headers: handshake });
   assert.equal(refused.status, 403);
   assert.equal((await refused.json()).code, "helpdesk_disabled");

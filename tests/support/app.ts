@@ -137,3 +137,36 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     },
   };
 }
+
+/** The password {@link addAgent} gives its agents. */
+export const AGENT_PASSWORD = "agent-pass-123";
+
+/** Who {@link addAgent} creates (defaults: agent@example.test, "Agent", helpdesk access on). */
+export interface AgentOptions {
+  email?: string;
+  name?: string;
+  helpdesk?: boolean;
+}
+
+/** Create an agent through the admin API (fails unless it answers 201). */
+export async function addAgent(
+  t: TestApp,
+  opts: AgentOptions = {},
+): Promise<{ id: string; email: string; password: string }> {
+  const email = opts.email ?? "agent@example.test";
+  const r = await (await t.client()).json("POST", "/api/v1/admin/users", {
+    email,
+    name: opts.name ?? "Agent",
+    password: AGENT_PASSWORD,
+    role: "agent",
+    helpdesk_enabled: opts.helpdesk ?? true,
+  });
+  if (r.status !== 201) throw new Error(`agent ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+  return { id: r.body.user.id, email, password: AGENT_PASSWORD };
+}
+
+/** {@link addAgent}, signed in. */
+export async function agentClient(t: TestApp, opts: AgentOptions = {}): Promise<Client> {
+  const a = await addAgent(t, opts);
+  return await t.client(a.email, a.password);
+}
