@@ -61,22 +61,9 @@ export interface LastPoll {
 }
 
 /** The settings as API.md shows them: no secret, `password_set` instead. */
-export interface PublicImapSettings {
-  host: string;
-  port: number;
-  security: ImapSecurity;
-  tls_verify: boolean;
-  username: string;
-  password_set: boolean;
-  mailbox: string;
-  processed_mailbox: string;
-  poll_interval: number;
-  auth: ImapAuth;
-  provider: ImapProvider | null;
-  idle: boolean;
-  enabled: boolean;
-  last_poll: LastPoll | null;
-}
+export type PublicImapSettings =
+  & Omit<ImapSettingsRecord, "password_sealed" | "revision" | "updated_at">
+  & { password_set: boolean; last_poll: LastPoll | null };
 
 /**
  * A validated change. `password`: a non-empty string sets it; absent keeps it. (Internally,

@@ -33,16 +33,9 @@ export interface SmtpSettingsRecord {
 }
 
 /** The settings as API.md shows them (no secret). */
-export interface SmtpSettings {
-  host: string;
-  port: number;
-  security: SmtpSecurity;
-  tls_verify: boolean;
-  username: string;
+export type SmtpSettings = Omit<SmtpSettingsRecord, "password_sealed" | "updated_at"> & {
   password_set: boolean;
-  from_address: string;
-  from_name: string;
-}
+};
 
 /** Settings before anything was saved. */
 export const SMTP_DEFAULTS: SmtpSettings = {
